@@ -1,0 +1,160 @@
+"""Lightning data module shared by every stage: train/val/test `TextMotionDataset`s and batching."""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from lightning import LightningDataModule
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader
+
+from remodiffuse.data.dataset import LongMotions, TextMotionDataset
+
+SPLITS_FOR_STAGE = {
+    "fit": ("train", "val"),
+    "validate": ("val",),
+    "test": ("test",),
+    "predict": ("test",),
+}
+
+
+def collate_motions(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Zero-pad items to the batch's longest motion; `mask` is True on valid frames."""
+    lengths = torch.tensor([item["length"] for item in items], dtype=torch.long)  # (B,)
+    feature_dim = items[0]["motion"].shape[-1]
+    motion = torch.zeros(len(items), int(lengths.max()), feature_dim)  # (B, Tmax, D)
+    for row, item in enumerate(items):
+        motion[row, : item["length"]] = torch.as_tensor(item["motion"], dtype=torch.float32)
+    mask = torch.arange(motion.shape[1]) < lengths[:, None]  # (B, Tmax)
+    return {
+        "motion": motion,
+        "mask": mask,
+        "length": lengths,
+        "caption": [item["caption"] for item in items],
+        "tokens": [list(item["tokens"]) for item in items],
+        "motion_id": [item["motion_id"] for item in items],
+        "item_id": [item["item_id"] for item in items],
+    }
+
+
+def _plain_dict(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A plain dict copy of a mapping or Hydra `DictConfig` (None stays None)."""
+    if config is None:
+        return None
+    if isinstance(config, DictConfig):
+        return OmegaConf.to_container(config, resolve=True)
+    return dict(config)
+
+
+class MotionDataModule(LightningDataModule):
+    """Train/val/test splits of a dataset in the HumanML3D layout, batched with `collate_motions`.
+
+    Train items draw a caption per access, keep longer motions as a `max_length` window and, with
+    `random_crop`, take random crop offsets; val/test items are deterministic (offset 0, first
+    caption) and handle long motions as `eval_long_motions` says ("skip" = the standard filter).
+    `synthetic={"num_motions": ..., "seed": ...}` makes `prepare_data` generate the set at `root`.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        name: str = "humanml3d",
+        skeleton: str = "humanml3d",
+        fps: float = 20.0,
+        min_length: int = 40,
+        max_length: int = 196,
+        unit_length: int = 4,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        random_crop: bool = True,
+        synthetic: Mapping[str, Any] | None = None,
+        eval_long_motions: LongMotions = "skip",
+    ) -> None:
+        super().__init__()
+        self.root = Path(root).expanduser()
+        self.name = name
+        self.skeleton = skeleton
+        self.fps = fps
+        self.min_length = min_length
+        self.max_length = max_length
+        self.unit_length = unit_length
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.random_crop = random_crop
+        self.synthetic = _plain_dict(synthetic)
+        self.eval_long_motions = eval_long_motions
+        self.save_hyperparameters()
+        self.datasets: dict[str, TextMotionDataset] = {}
+
+    def prepare_data(self) -> None:
+        """Generate the synthetic set at `root` when configured (once per node)."""
+        if self.synthetic is not None:
+            from remodiffuse.data.synthetic import ensure_synthetic_dataset
+
+            ensure_synthetic_dataset(self.root, **self.synthetic)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Build the datasets `stage` needs ("fit", "validate", "test", "predict"; None = all)."""
+        splits = SPLITS_FOR_STAGE[stage] if stage else ("train", "val", "test")
+        for split in splits:
+            if split not in self.datasets:
+                self.datasets[split] = self._build(split)
+
+    def _build(self, split: str) -> TextMotionDataset:
+        training = split == "train"
+        return TextMotionDataset(
+            self.root,
+            split,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            unit_length=self.unit_length,
+            fps=self.fps,
+            random_crop=self.random_crop and training,
+            random_caption=training,
+            long_motions="window" if training else self.eval_long_motions,
+        )
+
+    @property
+    def mean(self) -> np.ndarray:
+        """(D,) normalisation mean of the set up datasets."""
+        return self._any_dataset().mean
+
+    @property
+    def std(self) -> np.ndarray:
+        """(D,) normalisation std of the set up datasets."""
+        return self._any_dataset().std
+
+    @property
+    def feature_dim(self) -> int:
+        return self._any_dataset().feature_dim
+
+    def _any_dataset(self) -> TextMotionDataset:
+        if not self.datasets:
+            raise RuntimeError("MotionDataModule.setup() has not been called yet")
+        return next(iter(self.datasets.values()))
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if split not in self.datasets:
+            self.datasets[split] = self._build(split)
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            collate_fn=collate_motions,
+        )

@@ -1,0 +1,327 @@
+"""Text-motion pairs read from the HumanML3D / KIT-ML layout (see `remodiffuse.data.layout`).
+
+Filtering follows Guo et al.'s `Text2MotionDatasetV2`: a motion shorter than `min_length` is
+dropped with all its captions; a caption line with a time range becomes its own item (a segment)
+and is dropped when too short or too long; every item is cropped to a multiple of `unit_length`.
+A length counts as too short / too long when its crop (rounded down to `unit_length`) is below
+`min_length` / above `max_length`; with the defaults (40, 196, 4) this is exactly the standard
+`< 40` / `>= 200` frames rule.
+"""
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from remodiffuse.data.layout import DatasetContentError, DatasetLayout
+from remodiffuse.motion.normalization import normalize
+
+logger = logging.getLogger(__name__)
+
+MISSING_MOTION = "missing motion file"
+CORRUPT_MOTION = "corrupt motion file"
+NON_FINITE = "non-finite values"
+WRONG_DIM = "wrong feature dim"
+MISSING_CAPTIONS = "missing caption file"
+UNREADABLE_CAPTIONS = "unreadable caption file"
+NO_CAPTION = "no usable caption"
+MALFORMED_LINE = "malformed caption line"
+TOO_SHORT = "too short"
+TOO_LONG = "too long"
+DUPLICATE_ID = "duplicate id"
+
+LongMotions = Literal["skip", "window"]
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One caption line: text, `word/POS` tokens and its time range in seconds (0, 0 = whole)."""
+
+    text: str
+    tokens: tuple[str, ...]
+    start: float
+    end: float
+
+    @property
+    def is_whole_motion(self) -> bool:
+        return self.start == 0.0 and self.end == 0.0
+
+
+@dataclass(frozen=True)
+class MotionClip:
+    """One dataset item: frames [start_frame, end_frame) of a motion file and their captions."""
+
+    item_id: str
+    motion_id: str
+    start_frame: int
+    end_frame: int
+    captions: tuple[Caption, ...]
+
+    @property
+    def num_frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+class _Skip(Exception):
+    """Internal signal: drop the current motion file or segment for `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_caption_line(line: str) -> Caption | None:
+    """Parse `caption#tokens#start#end`; None when the line has no usable caption.
+
+    NaN times count as 0, so 0/0, NaN/NaN and the mix all mean the whole motion.
+    """
+    fields = line.strip().split("#")
+    if len(fields) != 4 or not fields[0].strip():
+        return None
+    try:
+        start, end = (0.0 if math.isnan(t) else t for t in map(float, fields[2:]))
+    except ValueError:
+        return None
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < 0:
+        return None
+    return Caption(fields[0].strip(), tuple(fields[1].split()), start, end)
+
+
+def read_split_ids(path: Path) -> list[str]:
+    """Motion ids of a split file, one per non-blank line, in file order."""
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def crop_length(num_frames: int, unit_length: int, max_length: int | None = None) -> int:
+    """Frames kept from `num_frames`: rounded down to `unit_length`, capped at `max_length`."""
+    kept = num_frames // unit_length * unit_length
+    if max_length is not None:
+        kept = min(kept, max_length // unit_length * unit_length)
+    return kept
+
+
+def _load_statistics(layout: DatasetLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and Std as float32 (D,) arrays; raise `DatasetContentError` when unusable."""
+    stats = []
+    for path in (layout.mean_path, layout.std_path):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise DatasetContentError(f"cannot read {path}: {error}") from None
+        if array.ndim != 1 or array.dtype.kind not in "fiu" or not np.isfinite(array).all():
+            raise DatasetContentError(
+                f"{path} must be a finite numeric (D,) array, got shape {array.shape} "
+                f"dtype {array.dtype}"
+            )
+        stats.append(array.astype(np.float32))
+    mean, std = stats
+    if mean.shape != std.shape:
+        raise DatasetContentError(
+            f"{layout.mean_path} has shape {mean.shape} but {layout.std_path} has {std.shape}"
+        )
+    if (std < 0).any():
+        raise DatasetContentError(f"{layout.std_path} has negative entries")
+    return mean, std
+
+
+def _load_motion(path: Path, feature_dim: int) -> np.ndarray:
+    """(T, D) float32 features of one file; raise `_Skip` when missing or unusable."""
+    if not path.is_file():
+        raise _Skip(MISSING_MOTION)
+    try:
+        features = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        raise _Skip(CORRUPT_MOTION) from None
+    if not isinstance(features, np.ndarray) or features.dtype.kind not in "fiu":
+        raise _Skip(CORRUPT_MOTION)
+    if features.ndim != 2 or features.shape[1] != feature_dim:
+        raise _Skip(WRONG_DIM)
+    if not np.isfinite(features).all():
+        raise _Skip(NON_FINITE)
+    return features.astype(np.float32)
+
+
+def _load_captions(path: Path) -> tuple[list[tuple[int, Caption]], list[int]]:
+    """(line index, caption) of every usable line, and the indices of malformed lines."""
+    if not path.is_file():
+        raise _Skip(MISSING_CAPTIONS)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        raise _Skip(UNREADABLE_CAPTIONS) from None
+    captions, malformed = [], []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        caption = parse_caption_line(line)
+        if caption is None:
+            malformed.append(index)
+        else:
+            captions.append((index, caption))
+    return captions, malformed
+
+
+class TextMotionDataset(Dataset):
+    """Captioned motions of one split; items are whole motions and timed caption segments.
+
+    Defaults reproduce the standard evaluation loader deterministically: crops start at frame 0,
+    the first caption is used and motions longer than `max_length` are skipped. Training options:
+    `random_crop` (random offset of the rounded-down crop), `random_caption` (one caption drawn
+    per access) and `long_motions="window"` (keep long whole motions as a `max_length` window,
+    random when `random_crop`, as ReMoDiffuse trains). Segments longer than `max_length` are
+    always skipped. Randomness uses torch's global generator, so seeding makes it reproducible.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str,
+        min_length: int = 40,
+        max_length: int = 196,
+        unit_length: int = 4,
+        fps: float = 20.0,
+        *,
+        random_crop: bool = False,
+        random_caption: bool = False,
+        long_motions: LongMotions = "skip",
+    ) -> None:
+        if unit_length < 1 or min_length < 1 or max_length < min_length or fps <= 0:
+            raise ValueError(
+                f"need 1 <= min_length <= max_length, unit_length >= 1, fps > 0; got "
+                f"min_length={min_length} max_length={max_length} unit_length={unit_length} "
+                f"fps={fps}"
+            )
+        if long_motions not in ("skip", "window"):
+            raise ValueError(f"long_motions must be 'skip' or 'window', got {long_motions!r}")
+        self.root = Path(root).expanduser()
+        self.split = split
+        self.min_length = min_length
+        self.max_length = max_length
+        self.unit_length = unit_length
+        self.fps = fps
+        self.random_crop = random_crop
+        self.random_caption = random_caption
+        self.long_motions = long_motions
+
+        layout = DatasetLayout(self.root)
+        layout.require(split)
+        self.mean, self.std = _load_statistics(layout)  # (D,), (D,)
+        self.skipped: Counter[str] = Counter()
+        self._examples: dict[str, list[str]] = {}
+        self._motions: dict[str, np.ndarray] = {}  # motion id -> normalised (T, D)
+        clips: list[MotionClip] = []
+        for motion_id in self._unique_ids(read_split_ids(layout.split_path(split))):
+            try:
+                clips.extend(self._read_motion(layout, motion_id))
+            except _Skip as skip:
+                self._count(skip.reason, motion_id)
+        self.records: tuple[MotionClip, ...] = tuple(clips)
+        self.ids: list[str] = [clip.item_id for clip in clips]
+        self._report()
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.mean.shape[0])
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        clip = self.records[index]
+        length = crop_length(clip.num_frames, self.unit_length, self.max_length)
+        offset = clip.start_frame + self._draw(clip.num_frames - length + 1, self.random_crop)
+        caption = clip.captions[self._draw(len(clip.captions), self.random_caption)]
+        motion = self._motions[clip.motion_id][offset : offset + length]  # (T, D)
+        return {
+            "motion": torch.tensor(motion),
+            "length": length,
+            "caption": caption.text,
+            "tokens": list(caption.tokens),
+            "motion_id": clip.motion_id,
+            "item_id": clip.item_id,
+        }
+
+    @staticmethod
+    def _draw(choices: int, random: bool) -> int:
+        """Uniform index in [0, choices) when `random`, else 0."""
+        return int(torch.randint(choices, ()).item()) if random and choices > 1 else 0
+
+    def _unique_ids(self, ids: list[str]) -> list[str]:
+        seen: set[str] = set()
+        unique = []
+        for motion_id in ids:
+            if motion_id in seen:
+                self._count(DUPLICATE_ID, motion_id)
+            else:
+                seen.add(motion_id)
+                unique.append(motion_id)
+        return unique
+
+    def _read_motion(self, layout: DatasetLayout, motion_id: str) -> list[MotionClip]:
+        """Items of one motion file; raise `_Skip` when the whole file is dropped."""
+        features = _load_motion(layout.motion_path(motion_id), self.feature_dim)  # (T, D)
+        captions, malformed = _load_captions(layout.text_path(motion_id))
+        for index in malformed:
+            self._count(MALFORMED_LINE, f"{motion_id} line {index + 1}")
+        if not captions:
+            raise _Skip(NO_CAPTION)
+        num_frames = features.shape[0]
+        self._check_length(num_frames, allow_long=self.long_motions == "window")
+        whole = tuple(caption for _, caption in captions if caption.is_whole_motion)
+        clips = [MotionClip(motion_id, motion_id, 0, num_frames, whole)] if whole else []
+        for index, caption in captions:
+            if caption.is_whole_motion:
+                continue
+            start = int(caption.start * self.fps)
+            end = min(int(caption.end * self.fps), num_frames)
+            item_id = f"{motion_id}_{index}"
+            try:
+                self._check_length(max(end - start, 0), allow_long=False)
+            except _Skip as skip:
+                self._count(skip.reason, item_id)
+                continue
+            clips.append(MotionClip(item_id, motion_id, start, end, (caption,)))
+        if clips:
+            self._motions[motion_id] = normalize(features, self.mean, self.std)
+        return clips
+
+    def _check_length(self, num_frames: int, allow_long: bool) -> None:
+        kept = crop_length(num_frames, self.unit_length)
+        if kept < self.min_length:
+            raise _Skip(TOO_SHORT)
+        if kept > self.max_length and not allow_long:
+            raise _Skip(TOO_LONG)
+
+    def _count(self, reason: str, item_id: str) -> None:
+        self.skipped[reason] += 1
+        examples = self._examples.setdefault(reason, [])
+        if len(examples) < 3:
+            examples.append(item_id)
+
+    def _report(self) -> None:
+        """Warn once about everything skipped; raise when nothing is left."""
+        summary = ", ".join(
+            f"{reason}: {count}"
+            + (f" (e.g. {', '.join(self._examples[reason])})" if reason in self._examples else "")
+            for reason, count in self.skipped.most_common()
+        )
+        if not self.records:
+            raise DatasetContentError(
+                f"split '{self.split}' of {self.root} has no usable items after filtering "
+                f"(min_length={self.min_length}, max_length={self.max_length}); "
+                f"skipped: {summary or 'nothing (the split file lists no ids)'}"
+            )
+        if self.skipped:
+            logger.warning(
+                "split '%s' of %s: kept %d items, skipped %s",
+                self.split,
+                self.root,
+                len(self.records),
+                summary,
+            )

@@ -1,0 +1,43 @@
+"""Shared test fixtures: composed Hydra configs and the location of ../shared."""
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from remodiffuse.configs import config_dir
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_ROOT = REPO_ROOT.parent / "shared"
+
+
+def fixtures_root() -> Path:
+    """Reference fixtures: $REMODIFFUSE_FIXTURES, else ../shared/fixtures beside the repository."""
+    return Path(os.environ.get("REMODIFFUSE_FIXTURES", SHARED_ROOT / "fixtures"))
+
+
+def shared_data_root() -> Path:
+    """Real data shipped beside the repository (never copied into it)."""
+    return SHARED_ROOT / "data"
+
+
+@pytest.fixture
+def compose_train(tmp_path):
+    """Compose the training config with overrides, output dir in tmp_path, as Hydra would at run time."""
+
+    def _compose(*overrides: str) -> DictConfig:
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+            cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+        with open_dict(cfg):
+            cfg.hydra.runtime.output_dir = str(tmp_path / "run")
+            cfg.paths.data_dir = str(tmp_path / "data")
+        HydraConfig.instance().set_config(cfg)
+        return cfg
+
+    yield _compose
+    GlobalHydra.instance().clear()
