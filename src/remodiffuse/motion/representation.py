@@ -142,7 +142,8 @@ def features_from_joints(
     HumanML3D defaults to the reference 000021 target skeleton; KIT requires `target_offsets`.
     Degenerate poses, which give NaN in the reference, raise a ValueError instead.
     """
-    features = process_motion(joints, skeleton, target_offsets)["features"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        features = process_motion(joints, skeleton, target_offsets)["features"]
     if not np.isfinite(features).all():
         raise ValueError(
             "joints give non-finite features: the pose is degenerate (a zero-length bone, a bone "
