@@ -1,0 +1,68 @@
+"""Everything about noise: the x0-prediction Gaussian diffusion, respacing, samplers, mixture.
+
+Networks never appear here: samplers see x0 predictions, `sample_loop` a denoise function and
+`ConditionMixture` a batched model call.
+"""
+
+from remodiffuse.diffusion.build import build_diffusion, build_sampler
+from remodiffuse.diffusion.loop import DenoiseFn, mixture_denoise_fn, sample_loop
+from remodiffuse.diffusion.mixture import (
+    BRANCHES,
+    RELEASED_PRESETS,
+    RETRIEVAL_ON,
+    TEXT_ON,
+    ConditionMixture,
+    ModelCall,
+    PaperMixture,
+    ReleasedMixture,
+    ReleasedPreset,
+    released_preset,
+)
+from remodiffuse.diffusion.mixture_files import (
+    MIXTURE_FILENAME,
+    build_mixture,
+    load_mixture_yaml,
+    mixture_for,
+    save_mixture_yaml,
+)
+from remodiffuse.diffusion.respacing import respaced_alphas_cumprod, respaced_timesteps
+from remodiffuse.diffusion.samplers import (
+    SAMPLERS,
+    DDIMSampler,
+    DDPMSampler,
+    DPMSolverPlusPlusSampler,
+    Sampler,
+)
+from remodiffuse.diffusion.schedule import GaussianDiffusion, linear_betas
+
+__all__ = [
+    "BRANCHES",
+    "MIXTURE_FILENAME",
+    "RELEASED_PRESETS",
+    "RETRIEVAL_ON",
+    "SAMPLERS",
+    "TEXT_ON",
+    "ConditionMixture",
+    "DDIMSampler",
+    "DDPMSampler",
+    "DPMSolverPlusPlusSampler",
+    "DenoiseFn",
+    "GaussianDiffusion",
+    "ModelCall",
+    "PaperMixture",
+    "ReleasedMixture",
+    "ReleasedPreset",
+    "Sampler",
+    "build_diffusion",
+    "build_mixture",
+    "build_sampler",
+    "linear_betas",
+    "mixture_denoise_fn",
+    "load_mixture_yaml",
+    "mixture_for",
+    "released_preset",
+    "respaced_alphas_cumprod",
+    "respaced_timesteps",
+    "sample_loop",
+    "save_mixture_yaml",
+]
