@@ -12,6 +12,7 @@ from lightning import seed_everything
 from omegaconf import OmegaConf
 
 from remodiffuse.data import MotionDataModule, collate_motions
+from remodiffuse.data.layout import DatasetContentError
 
 DIM = 5
 LENGTHS = {"a": 40, "b": 61, "c": 90, "d": 123, "e": 150, "long": 250}
@@ -155,3 +156,11 @@ def test_hydra_instantiate_with_synthetic_dictconfig(tmp_path: Path, fake_synthe
     assert fake_synthetic == [(tmp_path / "set", {"num_motions": 8, "seed": 8})]
     datamodule.setup("fit")
     assert datamodule.train_dataloader().batch_size == 2
+
+
+def test_feature_dim_mismatch_names_the_root(tmp_path: Path) -> None:
+    write_layout(tmp_path)
+    datamodule = MotionDataModule(tmp_path, name="kit", feature_dim=DIM + 1)
+    with pytest.raises(DatasetContentError, match=f"{DIM} channels.*feature_dim={DIM + 1}"):
+        datamodule.setup("fit")
+    MotionDataModule(tmp_path, feature_dim=DIM).setup("fit")

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
 
 from remodiffuse.data.dataset import LongMotions, TextMotionDataset
+from remodiffuse.data.layout import DatasetContentError
 
 SPLITS_FOR_STAGE = {
     "fit": ("train", "val"),
@@ -62,6 +63,7 @@ class MotionDataModule(LightningDataModule):
         root: str | Path,
         name: str = "humanml3d",
         skeleton: str = "humanml3d",
+        feature_dim: int | None = None,
         fps: float = 20.0,
         min_length: int = 40,
         max_length: int = 196,
@@ -76,6 +78,7 @@ class MotionDataModule(LightningDataModule):
         self.root = Path(root).expanduser()
         self.name = name
         self.skeleton = skeleton
+        self.expected_feature_dim = feature_dim
         self.fps = fps
         self.min_length = min_length
         self.max_length = max_length
@@ -104,7 +107,7 @@ class MotionDataModule(LightningDataModule):
 
     def _build(self, split: str) -> TextMotionDataset:
         training = split == "train"
-        return TextMotionDataset(
+        dataset = TextMotionDataset(
             self.root,
             split,
             min_length=self.min_length,
@@ -115,6 +118,12 @@ class MotionDataModule(LightningDataModule):
             random_caption=training,
             long_motions="window" if training else self.eval_long_motions,
         )
+        if self.expected_feature_dim not in (None, dataset.feature_dim):
+            raise DatasetContentError(
+                f"{self.root}: Mean.npy has {dataset.feature_dim} channels but the {self.name!r} "
+                f"config expects feature_dim={self.expected_feature_dim}"
+            )
+        return dataset
 
     @property
     def mean(self) -> np.ndarray:
