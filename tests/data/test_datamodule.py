@@ -41,6 +41,7 @@ def test_collate_pads_and_masks() -> None:
             "motion": torch.ones(length, 3),
             "length": length,
             "caption": f"caption {length}",
+            "caption_index": length + 10,
             "tokens": ["w/NOUN"] * length,
             "motion_id": f"m{length}",
             "item_id": f"m{length}_0",
@@ -54,6 +55,7 @@ def test_collate_pads_and_masks() -> None:
     assert batch["length"].dtype == torch.long and batch["length"].tolist() == [2, 4]
     assert batch["motion"][0, 2:].abs().sum() == 0 and batch["motion"][0, :2].min() == 1
     assert batch["caption"] == ["caption 2", "caption 4"]
+    assert batch["caption_index"].tolist() == [12, 14]
     assert batch["tokens"] == [["w/NOUN"] * 2, ["w/NOUN"] * 4]
     assert batch["motion_id"] == ["m2", "m4"] and batch["item_id"] == ["m2_0", "m4_0"]
 

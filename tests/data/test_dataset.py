@@ -266,3 +266,18 @@ def test_crop_length() -> None:
     assert crop_length(199, 4, max_length=196) == 196
     assert crop_length(260, 4, max_length=198) == 196
     assert crop_length(7, 1) == 7
+
+
+def test_caption_index_points_into_the_split_caption_list(tmp_path: Path) -> None:
+    texts = {
+        "a": WHOLE + "\na person runs#a/DET person/NOUN run/VERB#0#0\n",
+        "b": "someone jumps#someone/PRON jump/VERB#0#0\n",
+    }
+    write_layout(tmp_path, {"a": random_motion(60), "b": random_motion(60, 1)}, texts)
+    dataset = TextMotionDataset(tmp_path, "train", random_caption=True)
+    assert dataset.captions == ["a person walks forward", "a person runs", "someone jumps"]
+    torch.manual_seed(0)
+    for index in (0, 0, 0, 0, 1):
+        item = dataset[index]
+        assert dataset.captions[item["caption_index"]] == item["caption"]
+    assert dataset[1]["caption_index"] == 2

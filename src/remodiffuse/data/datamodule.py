@@ -34,6 +34,7 @@ def collate_motions(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "mask": mask,
         "length": lengths,
         "caption": [item["caption"] for item in items],
+        "caption_index": torch.tensor([item["caption_index"] for item in items], dtype=torch.long),
         "tokens": [list(item["tokens"]) for item in items],
         "motion_id": [item["motion_id"] for item in items],
         "item_id": [item["item_id"] for item in items],

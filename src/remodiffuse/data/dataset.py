@@ -223,7 +223,14 @@ class TextMotionDataset(Dataset):
                 self._count(skip.reason, motion_id)
         self.records: tuple[MotionClip, ...] = tuple(clips)
         self.ids: list[str] = [clip.item_id for clip in clips]
+        counts = [len(clip.captions) for clip in clips]
+        self._caption_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._report()
+
+    @property
+    def captions(self) -> list[str]:
+        """Every caption of the split, in `caption_index` order (item by item, line by line)."""
+        return [caption.text for clip in self.records for caption in clip.captions]
 
     @property
     def feature_dim(self) -> int:
@@ -236,12 +243,14 @@ class TextMotionDataset(Dataset):
         clip = self.records[index]
         length = crop_length(clip.num_frames, self.unit_length, self.max_length)
         offset = clip.start_frame + self._draw(clip.num_frames - length + 1, self.random_crop)
-        caption = clip.captions[self._draw(len(clip.captions), self.random_caption)]
+        caption_number = self._draw(len(clip.captions), self.random_caption)
+        caption = clip.captions[caption_number]
         motion = self._motions[clip.motion_id][offset : offset + length]  # (T, D)
         return {
             "motion": torch.tensor(motion),
             "length": length,
             "caption": caption.text,
+            "caption_index": int(self._caption_offsets[index] + caption_number),
             "tokens": list(caption.tokens),
             "motion_id": clip.motion_id,
             "item_id": clip.item_id,
