@@ -25,19 +25,27 @@ def shared_data_root() -> Path:
     return SHARED_ROOT / "data"
 
 
+def compose_train_config(directory: Path, *overrides: str) -> DictConfig:
+    """The training config as Hydra composes it at run time, writing under `directory`."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(directory / "run")
+        cfg.paths.data_dir = str(directory / "data")
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
 @pytest.fixture
 def compose_train(tmp_path):
-    """Compose the training config with overrides, output dir in tmp_path, as Hydra would at run time."""
+    """Compose the training config with overrides, writing under tmp_path."""
+    yield lambda *overrides: compose_train_config(tmp_path, *overrides)
+    GlobalHydra.instance().clear()
 
-    def _compose(*overrides: str) -> DictConfig:
-        GlobalHydra.instance().clear()
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            cfg = compose("train", overrides=list(overrides), return_hydra_config=True)
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(tmp_path / "run")
-            cfg.paths.data_dir = str(tmp_path / "data")
-        HydraConfig.instance().set_config(cfg)
-        return cfg
 
-    yield _compose
+@pytest.fixture(scope="module")
+def compose_train_module():
+    """`compose_train_config` for module-scoped fixtures (the caller passes the directory)."""
+    yield compose_train_config
     GlobalHydra.instance().clear()

@@ -89,7 +89,8 @@ class MotionDataModule(LightningDataModule):
         self.random_crop = random_crop
         self.synthetic = _plain_dict(synthetic)
         self.eval_long_motions = eval_long_motions
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["synthetic"])
+        self.hparams["synthetic"] = self.synthetic  # a plain dict: checkpoints load weights-only
         self.datasets: dict[str, TextMotionDataset] = {}
 
     def prepare_data(self) -> None:

@@ -11,6 +11,7 @@ A length counts as too short / too long when its crop (rounded down to `unit_len
 import logging
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -231,6 +232,20 @@ class TextMotionDataset(Dataset):
     def captions(self) -> list[str]:
         """Every caption of the split, in `caption_index` order (item by item, line by line)."""
         return [caption.text for clip in self.records for caption in clip.captions]
+
+    def caption_entries(self) -> Iterator[dict]:
+        """Per caption, in `caption_index` order: caption, motion_id, the item's full uncropped
+        length (at most max_length, as retrieval queries use) and its motion (length, D)."""
+        for clip in self.records:
+            length = min(clip.num_frames, self.max_length)
+            motion = self._motions[clip.motion_id][clip.start_frame : clip.start_frame + length]
+            for caption in clip.captions:
+                yield {
+                    "caption": caption.text,
+                    "motion_id": clip.motion_id,
+                    "length": length,
+                    "motion": motion,
+                }
 
     @property
     def feature_dim(self) -> int:

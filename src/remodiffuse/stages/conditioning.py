@@ -1,0 +1,117 @@
+"""Frozen conditions of a dataset: cached prompt token features and fixed retrieval neighbours.
+
+Everything here is computed once before training (text features from the on-disk cache, the
+retrieval database over the training captions, every caption's neighbours); a training step only
+indexes arrays by the batch's `caption_index` and runs the learnable encoders of the model.
+"""
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from remodiffuse.data import TextMotionDataset
+from remodiffuse.models import Conditions, SemanticsModulatedTransformer
+from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
+from remodiffuse.text import TextEncoder, cached_text_features
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SplitConditions:
+    """Per caption of one split: prompt token features and its retrieved database entries."""
+
+    tokens: np.ndarray  # (N, L, Dt) float16, memory-mapped
+    mask: np.ndarray  # (N, L) bool
+    neighbours: np.ndarray  # (N, k) int64 database entry indices
+
+
+class RetrievalConditioner:
+    """Turns a batch's caption indices into the network's encoded `Conditions`."""
+
+    def __init__(
+        self, database: RetrievalDatabase, splits: Mapping[str, SplitConditions], max_length: int
+    ) -> None:
+        self.database = database
+        self.splits = dict(splits)
+        self.max_length = max_length
+
+    def encode(
+        self, model: SemanticsModulatedTransformer, split: str, caption_index: torch.Tensor
+    ) -> Conditions:
+        """Conditions of (B,) captions of `split`, encoded by the model's learnable encoders."""
+        conditions = self.splits[split]
+        index = caption_index.cpu().numpy()  # (B,)
+        tokens = torch.from_numpy(np.asarray(conditions.tokens[index], dtype=np.float32))
+        mask = torch.from_numpy(np.asarray(conditions.mask[index]))  # (B, L)
+        return encode_retrieved(
+            model, self.database, conditions.neighbours[index], tokens, mask, self.max_length
+        )
+
+
+def encode_retrieved(
+    model: SemanticsModulatedTransformer,
+    database: RetrievalDatabase,
+    neighbours: np.ndarray,
+    tokens: torch.Tensor,
+    mask: torch.Tensor,
+    max_length: int,
+) -> Conditions:
+    """Encode (B, L, Dt) prompt tokens with their (B, k) retrieved database entries."""
+    motions, lengths = database.motions_of(neighbours, max_length)  # (B, k, T, D), (B, k)
+    retrieved_tokens, retrieved_mask = database.tokens_of(neighbours)  # (B, k, Lr, Dr)
+    return model.encode_conditions(
+        tokens,
+        mask,
+        torch.from_numpy(motions),
+        torch.from_numpy(lengths),
+        torch.from_numpy(retrieved_tokens),
+        torch.from_numpy(retrieved_mask),
+    )
+
+
+def build_conditioner(
+    datasets: Mapping[str, TextMotionDataset],
+    encoder: TextEncoder,
+    cache_dir: str | Path,
+    retrieval: RetrievalConfig,
+    max_length: int,
+) -> RetrievalConditioner:
+    """Database over the train split's captions; neighbours of every caption of every split.
+
+    Train captions use the precomputed training neighbours (their own motion excluded by the
+    config's rule); other splits query the database with nothing excluded.
+    """
+    train = datasets["train"]
+    started = time.perf_counter()
+    features = cached_text_features(encoder, train.captions, cache_dir)
+    database = RetrievalDatabase.from_items(
+        train.caption_entries(),
+        features.sentence,
+        encoder.identity,
+        token_features=features.tokens,
+        token_mask=features.mask,
+        config=retrieval,
+    )
+    train_neighbours, _ = database.precompute_training_neighbours()  # (N, k)
+    splits = {"train": SplitConditions(features.tokens, features.mask, train_neighbours)}
+    for name, dataset in datasets.items():
+        if name == "train":
+            continue
+        split_features = cached_text_features(encoder, dataset.captions, cache_dir)
+        lengths = [entry["length"] for entry in dataset.caption_entries()]
+        neighbours, _ = database.query(split_features.sentence, lengths, exclude="none")
+        splits[name] = SplitConditions(split_features.tokens, split_features.mask, neighbours)
+    log.info(
+        "retrieval database: %d captions of %d train items, neighbours for %s in %.1f s",
+        len(database),
+        len(train),
+        sorted(splits),
+        time.perf_counter() - started,
+    )
+    return RetrievalConditioner(database, splits, max_length)

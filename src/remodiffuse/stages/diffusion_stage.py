@@ -1,0 +1,151 @@
+"""Training of the Semantics-Modulated Transformer as an x0-predicting diffusion model."""
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import torch
+from lightning import LightningModule
+from omegaconf import DictConfig, OmegaConf
+
+from remodiffuse.diffusion import GaussianDiffusion, build_diffusion
+from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
+from remodiffuse.models.pretrained import save_pretrained
+from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
+
+INFERENCE_DATABASE_DIR = "database"
+
+
+def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A resolved plain-dict copy of a mapping or DictConfig (what checkpoints store)."""
+    if isinstance(config, DictConfig):
+        return OmegaConf.to_container(config, resolve=True)
+    return dict(config)
+
+
+class DiffusionStage(LightningModule):
+    """Masked x0 loss with independent 10% text / 10% retrieval dropout (released recipe).
+
+    Conditions come from `RetrievalConditioner` (built in `setup` from the data module's splits),
+    so training never runs the text encoder. At the end of fitting, rank zero writes the inference
+    bundle (model.safetensors, config.yaml, mean.npy, std.npy, database/) into the run directory.
+    """
+
+    def __init__(
+        self,
+        model: Mapping[str, Any],
+        diffusion: Mapping[str, Any],
+        text_encoder: Mapping[str, Any],
+        retrieval: Mapping[str, Any],
+        cache_dir: str,
+        lr: float = 2e-4,
+        min_lr_ratio: float = 2e-5,
+        weight_decay: float = 0.0,
+        text_dropout: float = 0.1,
+        retrieval_dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(
+            {
+                "model": _plain(model),
+                "diffusion": _plain(diffusion),
+                "text_encoder": _plain(text_encoder),
+                "retrieval": _plain(retrieval),
+                "cache_dir": str(cache_dir),
+                "lr": lr,
+                "min_lr_ratio": min_lr_ratio,
+                "weight_decay": weight_decay,
+                "text_dropout": text_dropout,
+                "retrieval_dropout": retrieval_dropout,
+            }
+        )
+        self.model = SemanticsModulatedTransformer(ModelConfig.from_dict(self.hparams.model))
+        self.diffusion = build_diffusion(self.hparams.diffusion)
+        self.conditioner: RetrievalConditioner | None = None
+
+    def setup(self, stage: str) -> None:
+        """Build the frozen conditions of the data module's splits once per process."""
+        if self.conditioner is None:
+            encoder = hydra.utils.instantiate(self.hparams.text_encoder)
+            retrieval = hydra.utils.instantiate(self.hparams.retrieval)
+            self.conditioner = build_conditioner(
+                self.trainer.datamodule.datasets,
+                encoder,
+                self.hparams.cache_dir,
+                retrieval,
+                self.model.config.max_length,
+            )
+
+    def _loss(self, batch: Mapping[str, Any], split: str, generator: torch.Generator | None):
+        x0 = batch["motion"]  # (B, T, D)
+        mask = batch["mask"]  # (B, T)
+        batch_size = x0.shape[0]
+        conditions = self.conditioner.encode(self.model, split, batch["caption_index"])
+        t = self.diffusion.sample_timesteps(batch_size, generator=generator).to(self.device)
+        noise = torch.randn(x0.shape, generator=generator).to(self.device)  # (B, T, D)
+        keep = torch.rand(batch_size, 2, generator=generator).to(self.device)  # (B, 2)
+        text_on = keep[:, 0] >= self.hparams.text_dropout  # (B,)
+        retrieval_on = keep[:, 1] >= self.hparams.retrieval_dropout  # (B,)
+        x_t = self.diffusion.q_sample(x0, t, noise)  # (B, T, D)
+        x0_pred = self.model(x_t, t, conditions, text_on, retrieval_on, mask)  # (B, T, D)
+        return GaussianDiffusion.training_loss(x0_pred, x0, mask)
+
+    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
+        loss = self._loss(batch, "train", generator=None)
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch["motion"].shape[0])
+        return loss
+
+    def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(batch_idx)  # the same noise every epoch
+        loss = self._loss(batch, "val", generator=generator)
+        self.log(
+            "val/loss", loss, prog_bar=True, sync_dist=True, batch_size=batch["motion"].shape[0]
+        )
+        return loss
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        """Adam with a per-iteration cosine decay from lr to min_lr_ratio * lr, no warm-up."""
+        optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        floor = self.hparams.min_lr_ratio
+
+        def factor(step: int) -> float:
+            progress = min(step / total, 1.0)
+            return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
+
+    def on_train_end(self) -> None:
+        if self.trainer.is_global_zero:
+            self.save_inference_bundle(self.trainer.default_root_dir)
+
+    def save_inference_bundle(self, directory: str | Path) -> Path:
+        """model.safetensors + config.yaml + normalisation + retrieval database in `directory`."""
+        directory = Path(directory)
+        datamodule = self.trainer.datamodule
+        extra = {
+            "diffusion": self.hparams.diffusion,
+            "text_encoder": self.hparams.text_encoder,
+            "retrieval": self.hparams.retrieval,
+            "dataset": {
+                "name": datamodule.name,
+                "skeleton": datamodule.skeleton,
+                "fps": datamodule.fps,
+                "min_length": datamodule.min_length,
+                "max_length": datamodule.max_length,
+            },
+        }
+        save_pretrained(self.model.state_dict(), self.model.config, directory, extra=extra)
+        np.save(directory / "mean.npy", datamodule.mean)
+        np.save(directory / "std.npy", datamodule.std)
+        self.conditioner.database.save(directory / INFERENCE_DATABASE_DIR)
+        return directory

@@ -1,0 +1,33 @@
+"""Compose the configured data module, stage, callbacks, loggers and trainer, and fit."""
+
+import logging
+from pathlib import Path
+
+import hydra
+import lightning
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+def run_training(cfg: DictConfig) -> Path:
+    """Fit the configured stage; returns the path of the last checkpoint."""
+    lightning.seed_everything(cfg.seed, workers=True)
+    datamodule = hydra.utils.instantiate(cfg.dataset)
+    stage = hydra.utils.instantiate(
+        cfg.stage,
+        model=cfg.model,
+        diffusion=cfg.diffusion,
+        text_encoder=cfg.text_encoder,
+        retrieval=cfg.retrieval,
+        cache_dir=cfg.paths.cache_dir,
+        _recursive_=False,
+    )
+    callbacks = [hydra.utils.instantiate(c) for c in cfg.get("callbacks", {}).values()]
+    loggers = [hydra.utils.instantiate(c) for c in cfg.get("logger", {}).values()]
+    trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    trainer.fit(stage, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    checkpoint = trainer.checkpoint_callback
+    last = Path(checkpoint.last_model_path) if checkpoint and checkpoint.last_model_path else None
+    log.info("last checkpoint: %s", last)
+    return last
