@@ -24,4 +24,4 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(PY) -m ruff check src tests setup.py
+	$(PY) -m ruff check src tests scripts setup.py

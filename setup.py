@@ -1,4 +1,4 @@
-"""Ships the top-level Hydra conf/ inside the wheel as remodiffuse/conf (metadata is in pyproject)."""
+"""Ships the top-level Hydra conf/ inside the wheel as remodiffuse/conf (metadata: pyproject)."""
 
 import shutil
 from pathlib import Path

@@ -75,6 +75,26 @@ def encode_retrieved(
     )
 
 
+def build_database(
+    train: TextMotionDataset,
+    encoder: TextEncoder,
+    cache_dir: str | Path,
+    retrieval: RetrievalConfig,
+) -> RetrievalDatabase:
+    """Database of every caption of the train split, with every entry's training neighbours."""
+    features = cached_text_features(encoder, train.captions, cache_dir)
+    database = RetrievalDatabase.from_items(
+        train.caption_entries(),
+        features.sentence,
+        encoder.identity,
+        token_features=features.tokens,
+        token_mask=features.mask,
+        config=retrieval,
+    )
+    database.precompute_training_neighbours()
+    return database
+
+
 def build_conditioner(
     datasets: Mapping[str, TextMotionDataset],
     encoder: TextEncoder,
@@ -87,30 +107,25 @@ def build_conditioner(
     Train captions use the precomputed training neighbours (their own motion excluded by the
     config's rule); other splits query the database with nothing excluded.
     """
-    train = datasets["train"]
     started = time.perf_counter()
-    features = cached_text_features(encoder, train.captions, cache_dir)
-    database = RetrievalDatabase.from_items(
-        train.caption_entries(),
-        features.sentence,
-        encoder.identity,
-        token_features=features.tokens,
-        token_mask=features.mask,
-        config=retrieval,
-    )
-    train_neighbours, _ = database.precompute_training_neighbours()  # (N, k)
-    splits = {"train": SplitConditions(features.tokens, features.mask, train_neighbours)}
+    database = build_database(datasets["train"], encoder, cache_dir, retrieval)
+    all_entries = np.arange(len(database))
+    splits = {
+        "train": SplitConditions(
+            database.token_features, database.token_mask, database.neighbours_of(all_entries)
+        )
+    }
     for name, dataset in datasets.items():
         if name == "train":
             continue
-        split_features = cached_text_features(encoder, dataset.captions, cache_dir)
+        features = cached_text_features(encoder, dataset.captions, cache_dir)
         lengths = [entry["length"] for entry in dataset.caption_entries()]
-        neighbours, _ = database.query(split_features.sentence, lengths, exclude="none")
-        splits[name] = SplitConditions(split_features.tokens, split_features.mask, neighbours)
+        neighbours, _ = database.query(features.sentence, lengths, exclude="none")
+        splits[name] = SplitConditions(features.tokens, features.mask, neighbours)
     log.info(
         "retrieval database: %d captions of %d train items, neighbours for %s in %.1f s",
         len(database),
-        len(train),
+        len(datasets["train"]),
         sorted(splits),
         time.perf_counter() - started,
     )

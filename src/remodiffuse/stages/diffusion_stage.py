@@ -30,8 +30,8 @@ class DiffusionStage(LightningModule):
     """Masked x0 loss with independent 10% text / 10% retrieval dropout (released recipe).
 
     Conditions come from `RetrievalConditioner` (built in `setup` from the data module's splits),
-    so training never runs the text encoder. At the end of fitting, rank zero writes the inference
-    bundle (model.safetensors, config.yaml, mean.npy, std.npy, database/) into the run directory.
+    so training never runs the text encoder. Rank zero writes mean.npy, std.npy and database/ into
+    the run directory when fitting starts, and model.safetensors + config.yaml when it ends.
     """
 
     def __init__(
@@ -124,15 +124,23 @@ class DiffusionStage(LightningModule):
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
 
+    def on_fit_start(self) -> None:
+        if self.trainer.is_global_zero:
+            self.save_run_conditions(self.trainer.default_root_dir)
+
     def on_train_end(self) -> None:
         if self.trainer.is_global_zero:
-            self.save_inference_bundle(self.trainer.default_root_dir)
+            save_pretrained(
+                self.model.state_dict(),
+                self.model.config,
+                self.trainer.default_root_dir,
+                extra=self.inference_config(),
+            )
 
-    def save_inference_bundle(self, directory: str | Path) -> Path:
-        """model.safetensors + config.yaml + normalisation + retrieval database in `directory`."""
-        directory = Path(directory)
+    def inference_config(self) -> dict[str, Any]:
+        """What generation needs besides the weights: diffusion, text encoder, retrieval, data."""
         datamodule = self.trainer.datamodule
-        extra = {
+        return {
             "diffusion": self.hparams.diffusion,
             "text_encoder": self.hparams.text_encoder,
             "retrieval": self.hparams.retrieval,
@@ -144,8 +152,11 @@ class DiffusionStage(LightningModule):
                 "max_length": datamodule.max_length,
             },
         }
-        save_pretrained(self.model.state_dict(), self.model.config, directory, extra=extra)
-        np.save(directory / "mean.npy", datamodule.mean)
-        np.save(directory / "std.npy", datamodule.std)
+
+    def save_run_conditions(self, directory: str | Path) -> None:
+        """Normalisation (mean.npy, std.npy) and the retrieval database (database/) of the run."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "mean.npy", self.trainer.datamodule.mean)
+        np.save(directory / "std.npy", self.trainer.datamodule.std)
         self.conditioner.database.save(directory / INFERENCE_DATABASE_DIR)
-        return directory
