@@ -49,3 +49,31 @@ def compose_train_module():
     """`compose_train_config` for module-scoped fixtures (the caller passes the directory)."""
     yield compose_train_config
     GlobalHydra.instance().clear()
+
+
+TINY_TRAINING = (
+    "dataset.synthetic.num_motions=40",
+    "dataset.batch_size=8",
+    "model.latent_dim=32",
+    "model.ff_size=64",
+    "model.time_embed_dim=64",
+    "model.text_latent_dim=32",
+    "model.text_ff_size=64",
+    "model.retrieval.motion_ff_size=64",
+    "model.retrieval.text_ff_size=64",
+    "trainer.max_epochs=2",
+    "trainer.log_every_n_steps=1",
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_run(tmp_path_factory) -> tuple[Path, Path]:
+    """Two epochs of a tiny model on 40 synthetic motions: (run directory, last checkpoint)."""
+    from remodiffuse.training import run_training
+
+    cfg = compose_train_config(tmp_path_factory.mktemp("tiny_run"), *TINY_TRAINING)
+    try:
+        last = run_training(cfg)
+    finally:
+        GlobalHydra.instance().clear()
+    return Path(cfg.hydra.runtime.output_dir), last

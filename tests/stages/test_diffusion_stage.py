@@ -1,40 +1,15 @@
 """Training end to end on a tiny synthetic set, and the frozen conditions it trains with."""
 
-from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from remodiffuse.models.pretrained import load_pretrained
 from remodiffuse.retrieval import RetrievalDatabase
-from remodiffuse.training import run_training
-
-TINY = (
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
-    "model.latent_dim=32",
-    "model.ff_size=64",
-    "model.time_embed_dim=64",
-    "model.text_latent_dim=32",
-    "model.text_ff_size=64",
-    "model.retrieval.motion_ff_size=64",
-    "model.retrieval.text_ff_size=64",
-    "trainer.max_epochs=2",
-    "trainer.log_every_n_steps=1",
-)
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, compose_train_module) -> tuple[Path, Path]:
-    """Two epochs on 40 synthetic motions: (run directory, last checkpoint)."""
-    cfg = compose_train_module(tmp_path_factory.mktemp("train"), *TINY)
-    last = run_training(cfg)
-    return Path(cfg.hydra.runtime.output_dir), last
-
-
-def test_training_writes_checkpoints_and_inference_bundle(trained_run):
-    run_dir, last = trained_run
+def test_training_writes_checkpoints_and_inference_bundle(tiny_trained_run):
+    run_dir, last = tiny_trained_run
     assert last == run_dir / "checkpoints" / "last.ckpt" and last.is_file()
     checkpoint = torch.load(last, map_location="cpu", weights_only=True)
     assert checkpoint["global_step"] == 8  # 32 train motions / batch 8 = 4 steps x 2 epochs
@@ -47,8 +22,8 @@ def test_training_writes_checkpoints_and_inference_bundle(trained_run):
     assert "train/loss" in metrics and "val/loss" in metrics and "nan" not in metrics
 
 
-def test_training_neighbours_exclude_the_items_own_motion(trained_run):
-    run_dir, _ = trained_run
+def test_training_neighbours_exclude_the_items_own_motion(tiny_trained_run):
+    run_dir, _ = tiny_trained_run
     database = RetrievalDatabase.load(run_dir / "database")
     neighbours = database.neighbours_of(np.arange(len(database)))  # (N, k)
     assert neighbours.shape == (len(database), 2)

@@ -1,0 +1,209 @@
+"""Joint maps {humanml3d_joint: source_joint(s)}: built-in maps, YAML maps, automatic choice.
+
+A source entry is one joint name or a list of names whose mean position is used (e.g. a collar
+halfway between the chest and the shoulder when the source skeleton has no collar joint).
+Names are matched exactly first, then ignoring case, "_"/"-"/spaces and a "namespace:" prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from remodiffuse.io.clip import MocapClip
+from remodiffuse.motion import get_skeleton
+
+__all__ = [
+    "BUILTIN_JOINT_MAPS",
+    "HUMANML3D_JOINTS",
+    "JointMap",
+    "JointMapError",
+    "load_joint_map",
+    "resolve_joint_map",
+    "select_joint_map",
+    "apply_joint_map",
+]
+
+HUMANML3D_JOINTS: tuple[str, ...] = get_skeleton("humanml3d").joint_names
+JointMap = Mapping[str, str | Sequence[str]]
+
+
+class JointMapError(ValueError):
+    """A joint map that does not fit a file, or that does not cover the 22 HumanML3D joints."""
+
+
+def _sided(
+    centre: dict[str, str | list[str]], left: dict[str, str | list[str]]
+) -> dict[str, str | list[str]]:
+    """Full map from the centre joints and the left side; right = left with a Left/L/l prefix
+    turned into Right/R/r (names without such a prefix are shared)."""
+
+    def mirror(name: str) -> str:
+        for a, b in (("Left", "Right"), ("L_", "R_"), ("l", "r")):
+            if name.startswith(a):
+                return b + name[len(a) :]
+        return name
+
+    full = dict(centre)
+    for joint, source in left.items():
+        full[joint] = source
+        other = joint.replace("left_", "right_")
+        full[other] = mirror(source) if isinstance(source, str) else [mirror(s) for s in source]
+    return {name: full[name] for name in HUMANML3D_JOINTS}
+
+
+_LIMBS = ("collar", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "foot")
+
+BUILTIN_JOINT_MAPS: dict[str, dict[str, str | list[str]]] = {
+    # SMPL / HumanML3D names, as written by remodiffuse.export.bvh.
+    "smpl": {name: name for name in HUMANML3D_JOINTS},
+    "smpl_capitalised": _sided(
+        {"pelvis": "Pelvis", "spine1": "Spine1", "spine2": "Spine2", "spine3": "Spine3",
+         "neck": "Neck", "head": "Head"},
+        {f"left_{limb}": f"L_{limb.capitalize()}" for limb in _LIMBS},
+    ),
+    # CMU Acclaim skeleton: ASF joints are bone END points, so a HumanML3D joint is the end of
+    # the bone before it (hip = lhipjoint end = lfemur start, knee = lfemur end, ...).
+    "cmu_asf": _sided(
+        {"pelvis": "root", "spine1": "lowerback", "spine2": "upperback", "spine3": "thorax",
+         "neck": "lowerneck", "head": "upperneck"},
+        {"left_hip": "lhipjoint", "left_knee": "lfemur", "left_ankle": "ltibia",
+         "left_foot": "lfoot", "left_collar": ["thorax", "lclavicle"],
+         "left_shoulder": "lclavicle", "left_elbow": "lhumerus", "left_wrist": "lradius"},
+    ),
+    # CMU takes converted to BVH (Hips, LHipJoint, LeftHip, ..., Chest, Chest2, LeftCollar):
+    # BVH joints are bone START points; the thorax is merged into Chest2.
+    "cmu_bvh": _sided(
+        {"pelvis": "Hips", "spine1": "Chest", "spine2": ["Chest", "Chest2"], "spine3": "Chest2",
+         "neck": "Neck", "head": "Head"},
+        {"left_hip": "LeftHip", "left_knee": "LeftKnee", "left_ankle": "LeftAnkle",
+         "left_foot": "LeftToe", "left_collar": ["LeftCollar", "LeftShoulder"],
+         "left_shoulder": "LeftShoulder", "left_elbow": "LeftElbow", "left_wrist": "LeftWrist"},
+    ),
+    # Mixamo rigs (mixamorig:Hips, ...); the namespace prefix is ignored when matching.
+    "mixamo": _sided(
+        {"pelvis": "Hips", "spine1": "Spine", "spine2": "Spine1", "spine3": "Spine2",
+         "neck": "Neck", "head": "Head"},
+        {"left_hip": "LeftUpLeg", "left_knee": "LeftLeg", "left_ankle": "LeftFoot",
+         "left_foot": "LeftToeBase", "left_collar": "LeftShoulder", "left_shoulder": "LeftArm",
+         "left_elbow": "LeftForeArm", "left_wrist": "LeftHand"},
+    ),
+}  # fmt: skip
+
+
+def _normalise(name: str) -> str:
+    """Name key for loose matching: no namespace prefix, case, spaces, "_" or "-"."""
+    return re.sub(r"[\s_\-.]", "", name.rsplit(":", 1)[-1]).lower()
+
+
+def _sources(entry: str | Sequence[str]) -> list[str]:
+    """The source joint names of one map entry."""
+    return [entry] if isinstance(entry, str) else list(entry)
+
+
+def _check_joint_map(joint_map: JointMap, origin: str) -> dict[str, list[str]]:
+    """Validate the keys (exactly the 22 HumanML3D joints) and values (names or name lists)."""
+    unknown = sorted(set(joint_map) - set(HUMANML3D_JOINTS))
+    missing = [name for name in HUMANML3D_JOINTS if name not in joint_map]
+    problems = []
+    if missing:
+        problems.append(f"no source joint for {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown HumanML3D joints {', '.join(unknown)}")
+    out = {}
+    for name in HUMANML3D_JOINTS:
+        entry = joint_map.get(name)
+        sources = _sources(entry) if isinstance(entry, str | list | tuple) else []
+        if name in joint_map and (not sources or not all(isinstance(s, str) for s in sources)):
+            problems.append(f"{name}: expected a joint name or a list of names, got {entry!r}")
+        out[name] = sources
+    if problems:
+        raise JointMapError(f"joint map {origin}: {'; '.join(problems)}")
+    return out
+
+
+def load_joint_map(path: str | Path) -> dict[str, list[str]]:
+    """Read and validate a YAML joint map {humanml3d_joint_name: source_joint_name | [names]}."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise JointMapError(f"cannot read joint map {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise JointMapError(f"joint map {path}: expected a mapping, got {type(data).__name__}")
+    return _check_joint_map(data, str(path))
+
+
+def _lookup(names: Sequence[str]) -> dict[str, int]:
+    """Exact names and unambiguous normalised names -> joint index."""
+    table: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for index, name in enumerate(names):
+        key = _normalise(name)
+        counts[key] = counts.get(key, 0) + 1
+        table.setdefault(key, index)
+    table = {key: index for key, index in table.items() if counts[key] == 1}
+    table.update({name: index for index, name in enumerate(names)})
+    return table
+
+
+def _resolve(
+    joint_map: Mapping[str, list[str]], names: Sequence[str]
+) -> tuple[dict[str, list[int]], list[str]]:
+    """Indices per HumanML3D joint, and the map entries whose source joints are absent."""
+    table = _lookup(names)
+    indices, unmapped = {}, []
+    for joint in HUMANML3D_JOINTS:
+        found = [table.get(s, table.get(_normalise(s))) for s in joint_map[joint]]
+        if any(index is None for index in found):
+            absent = [s for s, index in zip(joint_map[joint], found, strict=True) if index is None]
+            unmapped.append(f"{joint} <- {'/'.join(absent)}")
+        else:
+            indices[joint] = found
+    return indices, unmapped
+
+
+def resolve_joint_map(joint_map: JointMap | str | Path, clip: MocapClip) -> dict[str, list[int]]:
+    """Source joint indices per HumanML3D joint, from a map, a built-in name or a YAML path."""
+    if isinstance(joint_map, str) and joint_map in BUILTIN_JOINT_MAPS:
+        entries = _check_joint_map(BUILTIN_JOINT_MAPS[joint_map], joint_map)
+        origin = f"built-in map {joint_map!r}"
+    elif isinstance(joint_map, str | Path):
+        entries, origin = load_joint_map(joint_map), str(joint_map)
+    else:
+        entries, origin = _check_joint_map(joint_map, "given"), "the given joint map"
+    indices, unmapped = _resolve(entries, clip.joint_names)
+    if unmapped:
+        raise JointMapError(
+            f"{clip.source}: {origin} names joints that are not in the file: {', '.join(unmapped)}"
+        )
+    return indices
+
+
+def select_joint_map(clip: MocapClip) -> tuple[str, dict[str, list[int]]]:
+    """The first built-in map whose joints all exist in the clip: (name, indices per joint)."""
+    best: tuple[int, str, list[str]] | None = None
+    for name, joint_map in BUILTIN_JOINT_MAPS.items():
+        indices, unmapped = _resolve(_check_joint_map(joint_map, name), clip.joint_names)
+        if not unmapped:
+            return name, indices
+        if best is None or len(unmapped) < best[0]:
+            best = (len(unmapped), name, unmapped)
+    assert best is not None
+    _, name, unmapped = best
+    raise JointMapError(
+        f"{clip.source}: no built-in joint map fits its joints; closest is {name!r}, which "
+        f"leaves unmapped: {', '.join(unmapped)}. Pass a YAML joint map "
+        "{humanml3d_joint: source_joint} over the 22 HumanML3D joints."
+    )
+
+
+def apply_joint_map(clip: MocapClip, indices: Mapping[str, list[int]]) -> np.ndarray:
+    """The 22 HumanML3D joints (T, 22, 3) in file units: means of their source joints."""
+    return np.stack(
+        [clip.positions[:, indices[joint]].mean(axis=1) for joint in HUMANML3D_JOINTS], axis=1
+    )

@@ -1,0 +1,172 @@
+"""ASF/AMC reader: units, root order, bone axis and dof order, :DEG/:RAD, FK, bad input."""
+
+import numpy as np
+import pytest
+from mocap_samples import require_cmu, write_text
+
+from remodiffuse.io import MocapFormatError, read_asf_amc
+
+ASF = """# tiny skeleton
+:version 1.10
+:name tiny
+:units
+  mass 1.0
+  length 0.5
+  angle deg
+:documentation
+  two bones
+:root
+  order TX TY TZ RX RY RZ
+  axis XYZ
+  position 0 0 0
+  orientation 0 0 0
+:bonedata
+  begin
+    id 1
+    name up
+    direction 0 1 0
+    length 4
+    axis 0 0 90 XYZ
+    dof rx
+    limits (-180.0 180.0)
+  end
+  begin
+    id 2
+    name side
+    direction 1 0 0
+    length 2
+    axis 0 0 0 XYZ
+    dof rz ry
+    limits (-180.0 180.0)
+           (-180.0 180.0)
+  end
+:hierarchy
+  begin
+    root up
+    up side
+  end
+"""
+
+AMC = """#!OML:ASF tiny.asf
+:FULLY-SPECIFIED
+:DEGREES
+1
+root 0 0 0 0 0 0
+up 0
+side 0 0
+2
+root 1 2 3 0 0 90
+up 0
+side 0 0
+3
+root 0 0 0 0 0 0
+up 90
+side 0 0
+4
+root 0 0 0 0 0 0
+up 0
+side 90 90
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Paths of the tiny ASF and AMC files."""
+    return write_text(tmp_path, "tiny.asf", ASF), write_text(tmp_path, "tiny.amc", AMC)
+
+
+def test_structure_units_and_fps(tiny):
+    clip = read_asf_amc(*tiny)
+    assert clip.joint_names == ("root", "up", "side")
+    assert clip.parents == (-1, 0, 1)
+    assert clip.positions.shape == (4, 3, 3)
+    assert clip.fps == 120.0
+    assert clip.metres_per_unit == pytest.approx(0.0254 / 0.5)
+    assert read_asf_amc(*tiny, fps=60).fps == 60.0
+
+
+def test_exact_forward_kinematics(tiny):
+    positions = read_asf_amc(*tiny).positions
+    # Rest: bone END points.
+    np.testing.assert_allclose(positions[0], [[0, 0, 0], [0, 4, 0], [2, 4, 0]], atol=1e-12)
+    # Root translated and turned 90 degrees about Z: +Y -> -X, +X -> +Y.
+    np.testing.assert_allclose(positions[1], [[1, 2, 3], [-3, 2, 3], [-3, 4, 3]], atol=1e-12)
+    # `up` turns about its local x axis, which its ASF axis (0 0 90) puts along global +Y:
+    # the bone stays vertical and its child turns from +X to -Z.
+    np.testing.assert_allclose(positions[2], [[0, 0, 0], [0, 4, 0], [0, 4, -2]], atol=1e-12)
+    # dof "rz ry" applies rz first: Ry(90) @ Rz(90) @ x = Ry(90) @ y = y.
+    np.testing.assert_allclose(positions[3, 2], [0, 6, 0], atol=1e-12)
+
+
+def test_radians(tmp_path, tiny):
+    rad_asf = write_text(
+        tmp_path,
+        "rad.asf",
+        ASF.replace("angle deg", "angle rad").replace("0 0 90 XYZ", "0 0 1.5707963267948966 XYZ"),
+    )
+    rad_amc = write_text(
+        tmp_path, "rad.amc", AMC.replace(":DEGREES", ":RAD").replace(" 90", f" {np.pi / 2!r}")
+    )
+    np.testing.assert_allclose(
+        read_asf_amc(rad_asf, rad_amc).positions, read_asf_amc(*tiny).positions, atol=1e-12
+    )
+    # Without a header the AMC angles are in the ASF's unit.
+    no_header = write_text(tmp_path, "deg.amc", AMC.replace(":DEGREES\n", ""))
+    np.testing.assert_allclose(
+        read_asf_amc(tiny[0], no_header).positions, read_asf_amc(*tiny).positions, atol=1e-12
+    )
+
+
+def test_root_channel_order_and_max_frames(tmp_path, tiny):
+    asf = write_text(
+        tmp_path, "order.asf", ASF.replace("order TX TY TZ RX RY RZ", "order RZ TX TY TZ RX RY")
+    )
+    amc = write_text(tmp_path, "order.amc", AMC.replace("root 1 2 3 0 0 90", "root 90 1 2 3 0 0"))
+    clip = read_asf_amc(asf, amc, max_frames=2)
+    assert clip.num_frames == 2
+    np.testing.assert_allclose(clip.positions, read_asf_amc(*tiny).positions[:2], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("asf", "amc", "reason"),
+    [
+        (ASF, AMC.rsplit("\n", 2)[0] + "\n", "frame 4 is missing side"),
+        (ASF, AMC.replace("up 90", "up 90 1"), "up has 2 values, expected 1"),
+        (ASF, AMC.replace("up 90", "up nan"), "non-finite value for up in frame 3"),
+        (ASF, AMC.replace("up 90", "up x"), "non-numeric value for up"),
+        (ASF, AMC.replace("side 90 90", "hand 90 90"), "unknown or fixed bone 'hand'"),
+        (ASF, ":FULLY-SPECIFIED\n:DEGREES\n", "zero frames"),
+        (ASF.replace("up side", "up arm"), AMC, "unknown bone 'arm'"),
+        (ASF.replace("dof rz ry", "dof rz l"), AMC, "unsupported dof 'l'"),
+        (ASF.replace("length 0.5", "length 0"), AMC, "length must be positive"),
+        (ASF.replace("length 4", "length four"), AMC, "non-numeric length of up"),
+        (ASF.split(":bonedata")[0], AMC, "no bones"),
+    ],
+)
+def test_bad_input(tmp_path, asf, amc, reason):
+    asf_path, amc_path = write_text(tmp_path, "bad.asf", asf), write_text(tmp_path, "bad.amc", amc)
+    with pytest.raises(MocapFormatError, match=reason) as error:
+        read_asf_amc(asf_path, amc_path)
+    assert error.value.path in (asf_path, amc_path)
+    assert str(error.value.path) in str(error.value)
+
+
+def test_missing_files(tmp_path, tiny):
+    with pytest.raises(MocapFormatError, match="cannot read file"):
+        read_asf_amc(tiny[0], tmp_path / "absent.amc")
+    with pytest.raises(MocapFormatError, match="cannot read file"):
+        read_asf_amc(tmp_path / "absent.asf", tiny[1])
+
+
+def test_real_cmu_walk():
+    cmu_dir = require_cmu()
+    clip = read_asf_amc(cmu_dir / "asfamc" / "02.asf", cmu_dir / "asfamc" / "02_01.amc")
+    assert clip.num_frames == 343 and len(clip.joint_names) == 31
+    parents = np.array(clip.parents[1:])
+    bones = np.linalg.norm(clip.positions[:, 1:] - clip.positions[:, parents], axis=-1)
+    assert np.ptp(bones, axis=0).max() < 1e-9  # rigid bones over time
+    metres = clip.positions * clip.metres_per_unit
+    stature = metres[:, clip.index("head"), 1] - metres[..., 1].min(axis=1)  # head top to sole
+    assert 1.4 < np.median(stature) < 2.0
+    lowest = metres[..., 1].min(axis=1)
+    assert np.all(np.abs(lowest) < 0.1)  # the feet stay near the floor y = 0
