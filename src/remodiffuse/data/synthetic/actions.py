@@ -16,8 +16,8 @@ GRAVITY = 9.81
 _START = 3.0  # frames of neutral stance before an action starts
 
 
-def _swung_arms(style: Style, flex: np.ndarray, elbow: float) -> np.ndarray:
-    """(n, 2, 3) left-arm directions for shoulder flexion `flex` (n,) and a fixed elbow bend."""
+def _swung_arms(style: Style, flex: np.ndarray, elbow: np.ndarray) -> np.ndarray:
+    """(n, 2, 3) left-arm directions for shoulder flexion `flex` and elbow bend `elbow` (n,)."""
     rest = rest_arm_directions(style)[LEFT]
     return np.stack([rot_x(-flex) @ rest[0], rot_x(-(flex + elbow)) @ rest[1]], axis=1)
 
@@ -43,20 +43,36 @@ def build_jump(
         depth_time = dip if i == 0 else 6.0
         pieces.append((t, depth_time, lambda s, a=previous: a + (crouch - a) * smoothstep(s), x))
         t += depth_time
-        pieces.append((t, push, lambda s: hermite(s, crouch, 0.0, takeoff, v0 * push / FPS),
-                       lambda s, x0=x: x0 + v_ground * push / FPS * (s**3 - 0.5 * s**4)))
+        pieces.append(
+            (
+                t,
+                push,
+                lambda s: hermite(s, crouch, 0.0, takeoff, v0 * push / FPS),
+                lambda s, x0=x: x0 + v_ground * push / FPS * (s**3 - 0.5 * s**4),
+            )
+        )
         x += 0.5 * v_ground * push / FPS
         lift = int(np.floor(t + push))
         t += push
-        pieces.append((t, flight,
-                       lambda s: takeoff + v0 * s * flight / FPS
-                       - 0.5 * GRAVITY * (s * flight / FPS) ** 2,
-                       lambda s, x0=x: x0 + v_ground * s * flight / FPS))
+        pieces.append(
+            (
+                t,
+                flight,
+                lambda s: takeoff + v0 * s * flight / FPS - 0.5 * GRAVITY * (s * flight / FPS) ** 2,
+                lambda s, x0=x: x0 + v_ground * s * flight / FPS,
+            )
+        )
         x += v_ground * flight / FPS
         t += flight
         land = int(np.ceil(t))
-        pieces.append((t, absorb, lambda s: hermite(s, takeoff, -v0 * absorb / FPS, landing, 0.0),
-                       lambda s, x0=x: x0 + v_ground * absorb / FPS * (s - s**3 + 0.5 * s**4)))
+        pieces.append(
+            (
+                t,
+                absorb,
+                lambda s: hermite(s, takeoff, -v0 * absorb / FPS, landing, 0.0),
+                lambda s, x0=x: x0 + v_ground * absorb / FPS * (s - s**3 + 0.5 * s**4),
+            )
+        )
         x += 0.5 * v_ground * absorb / FPS
         t += absorb
         flights.append((lift, land, int(np.ceil(t))))
@@ -90,7 +106,8 @@ def build_jump(
         flex_values += [-0.7, 0.8 + 3.0 * clearance, 0.5]
     flex_times.append(n - 3.0)
     flex_values.append(0.0)
-    arms = _swung_arms(style, scalar_keyframes(n, flex_times, flex_values), 0.35)
+    elbow = scalar_keyframes(n, [_START, _START + 6.0, n - 9.0, n - 3.0], [0.0, 0.35, 0.35, 0.0])
+    arms = _swung_arms(style, scalar_keyframes(n, flex_times, flex_values), elbow)
     ch.set_both_arms(arms)
     return ch
 

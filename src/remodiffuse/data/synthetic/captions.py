@@ -25,8 +25,7 @@ _SUBJECTS = (  # (subject, possessive, weight)
     ("a figure", "their", 1.0), ("the man", "his", 1.0), ("the woman", "her", 0.6),
     ("a human", "their", 0.5), ("an individual", "their", 0.4),
 )  # fmt: skip
-_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-            9: "nine", 10: "ten"}  # fmt: skip
+_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
 _JOINERS = (" then ", " and then ", ", then ", ", and then ", " and after that ",
             ", after that ", " and afterwards ")  # fmt: skip
 _PROGRESSIVE_PROB = 0.2
@@ -38,14 +37,8 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
-def _maybe(rng: np.random.Generator, text: str, prob: float) -> str:
-    return text if rng.random() < prob else ""
-
-
 def _times(count: int, rng: np.random.Generator) -> str:
-    """'once', 'twice', 'three times' ('' sometimes for one)."""
-    if count == 1:
-        return _maybe(rng, "once", 0.3)
+    """'twice' / 'two times', 'three times', ... for count >= 2."""
     if count == 2:
         return _pick(rng, ["twice", "two times"])
     return f"{_NUMBERS[count]} times"
@@ -203,8 +196,12 @@ def _kick(p: Params, side: str, rng: np.random.Generator) -> str:
     kicks, height = int(p["kicks"]), float(p["height"])
     how = "high" if height > 0.4 else ("low" if height < 0.15 else "")
     if how:
-        options = [f"<kick> {how} with {{pos}} {side} leg", f"<kick> {how} with the {side} foot",
-                   f"<do> a {how} kick with {{pos}} {side} leg", f"<do> a {how} {side} kick"]
+        options = [
+            f"<kick> {how} with {{pos}} {side} leg",
+            f"<kick> {how} with the {side} foot",
+            f"<do> a {how} kick with {{pos}} {side} leg",
+            f"<do> a {how} {side} kick",
+        ]
     else:
         options = [f"<kick> with {{pos}} {side} leg", f"<kick> {{pos}} {side} foot forward",
                    f"<kick> forward with the {side} foot", f"<kick> with the {side} leg",
@@ -249,11 +246,19 @@ def _raise_arms(p: Params, side: str, rng: np.random.Generator) -> str:
                    "<raise> {pos} hands up high", "<put> both hands up in the air",
                    "<stretch> {pos} arms up overhead"]  # fmt: skip
     elif style == "sideways":
-        options = ["<raise> {pos} arms out to the sides", "<hold> both arms out to the side",
-                   "<spread> {pos} arms wide", "<lift> both arms out sideways"]
+        options = [
+            "<raise> {pos} arms out to the sides",
+            "<hold> both arms out to the side",
+            "<spread> {pos} arms wide",
+            "<lift> both arms out sideways",
+        ]
     else:
-        options = ["<raise> both arms out in front", "<stretch> {pos} arms out forward",
-                   "<hold> {pos} arms straight out in front", "<lift> both arms forward"]
+        options = [
+            "<raise> both arms out in front",
+            "<stretch> {pos} arms out forward",
+            "<hold> {pos} arms straight out in front",
+            "<lift> both arms forward",
+        ]
     phrase = _pick(rng, options)
     if times > 1:
         phrase += " " + _times(times, rng)

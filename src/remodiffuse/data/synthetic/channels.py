@@ -26,7 +26,8 @@ class Step:
     land: int  # first stance frame after the swing
     height: float  # extra ankle lift at mid-swing, metres
     plant: float = 0.5  # fraction of the next stance at which the ankle sits under the hip
-    plant_by: int = -1  # latest frame used for that placement (-1: no limit)
+    plant_by: int = -1  # end of the step's primitive: a foot still down there is placed in the
+    # neutral stance of that frame (-1: no limit)
     same_spot: bool = False  # land exactly where it lifted (kicks)
     follow_root: bool = False  # the swing rises and falls with the pelvis (jumps)
     kick_reach: float = 0.0  # forward reach of the ankle at the kick's peak, metres

@@ -37,7 +37,7 @@ def plateau(t: np.ndarray, start: float, end: float, ramp: float) -> np.ndarray:
 
 
 def hermite(t: np.ndarray, p0: float, v0: float, p1: float, v1: float) -> np.ndarray:
-    """Cubic Hermite curve on t in [0, 1] with end values p0, p1 and end slopes v0, v1 (per unit t)."""
+    """Cubic Hermite curve on t in [0, 1]: end values p0, p1, end slopes v0, v1 (per unit t)."""
     t = np.clip(t, 0.0, 1.0)
     t2, t3 = t * t, t * t * t
     return (
@@ -53,7 +53,8 @@ def scalar_keyframes(n: int, times: Sequence[float], values: Sequence[float]) ->
     frames = np.arange(n, dtype=np.float64)
     out = np.full(n, float(values[0]))
     for (t0, v0), (t1, v1) in zip(
-        zip(times[:-1], values[:-1], strict=True), zip(times[1:], values[1:], strict=True),
+        zip(times[:-1], values[:-1], strict=True),
+        zip(times[1:], values[1:], strict=True),
         strict=True,
     ):
         if t1 <= t0:

@@ -32,7 +32,6 @@ class FootTrack:
 
     ankle: np.ndarray  # (T, 3) ankle target
     toe: np.ndarray  # (T, 3) toe target
-    stance: np.ndarray  # (T,) bool, toe planted
 
 
 @dataclass(frozen=True)
@@ -110,8 +109,8 @@ def _stance_plants(
         if not step.same_spot:
             following_end = steps[index + 1].lift if index + 1 < len(steps) else n - 1
             time = step.land + step.plant * (following_end - step.land)
-            if step.plant_by >= 0:
-                time = min(time, float(step.plant_by))
+            if 0 <= step.plant_by <= following_end:  # last step of its primitive: neutral stance
+                time = float(step.plant_by)
             plant = _plant_under_root(channels, geometry, style, side, max(time, step.land))
         start = step.land
     return stance, toe_xz, heading
@@ -199,13 +198,11 @@ def solve_feet(
         reach = LEG_REACH * geometry.leg(side)
         side_bound = _height_bound(hip_xz, hip_offset[:, 1], ankles, reach)
         bound = np.where(stance, np.minimum(bound, side_bound), bound)
-        plans.append((steps, stance, heading, ankles, hip_offset, reach))
+        plans.append((steps, heading, ankles, hip_offset, reach))
     height = _lowered_height(channels.height, bound)
 
     tracks = []
-    for side, (steps, stance, heading, ankles, hip_offset, reach) in zip(
-        (LEFT, RIGHT), plans, strict=True
-    ):
+    for side, (steps, heading, ankles, hip_offset, reach) in zip((LEFT, RIGHT), plans, strict=True):
         hip = np.stack([root_xz[:, 0], height, root_xz[:, 1]], axis=-1) + hip_offset
         choice = _choose_heel_raise(hip, ankles, reach)
         rows = np.arange(channels.num_frames)
@@ -215,5 +212,5 @@ def solve_feet(
         for step in steps:
             _swing(step, toe, pitch, heading, height, channels.yaw)
         ankle = toe - _foot_vector(geometry.foot(side), heading, pitch)
-        tracks.append(FootTrack(ankle=ankle, toe=toe, stance=stance))
+        tracks.append(FootTrack(ankle=ankle, toe=toe))
     return height, tracks

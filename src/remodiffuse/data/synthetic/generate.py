@@ -3,7 +3,7 @@ captioned, all drawn deterministically from one seed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -57,6 +57,7 @@ def make_entry(seed: np.random.SeedSequence) -> MotionEntry:
         metadata = {
             "frames": len(features),
             "primitives": [record.to_json() for record in motion.primitives],
+            "style": {k: round(v, 4) for k, v in asdict(motion.style).items()},
             "physical": {k: round(float(v), 6) for k, v in report.items() if k != "passed"},
         }
         return MotionEntry(

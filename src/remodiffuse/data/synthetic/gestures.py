@@ -20,9 +20,10 @@ __all__ = ["ArmKey", "build_clap", "build_punch", "build_raise_arms", "build_wav
 
 _BLEND_FRAMES = 3  # frames over which a gesture's weight ramps in (arms still at rest)
 
-_WAVE_UPPER = {"high": (0.75, 0.55, 0.25), "low": (0.85, -0.15, 0.5)}
-_WAVE_FORE = {"high": (0.12, 0.97, 0.15), "low": (0.3, 0.85, 0.45)}
-_WAVE_VIA = ((0.9, -0.25, 0.35), (0.55, 0.25, 0.8))  # (upper, fore) on the way up
+_WAVE_UPPER = {"high": (0.85, 0.3, 0.3), "low": (0.55, -0.5, 0.65)}
+_WAVE_FORE = {"high": (-0.05, 0.97, 0.2), "low": (0.2, 0.8, 0.55)}
+_WAVE_SWAY = {"high": 0.35, "low": 0.3}  # radians the forearm sways to each side
+_WAVE_VIA = ((0.9, -0.3, 0.3), (0.6, 0.2, 0.75))  # (upper, fore) on the way up
 _RAISE = {
     "overhead": ((0.22, 0.97, 0.08), (0.15, 0.99, 0.05)),
     "sideways": ((1.0, 0.02, 0.05), (1.0, 0.05, 0.08)),
@@ -82,7 +83,7 @@ def build_wave(
     keys.append(ArmKey(t, upper, fore))
     for i in range(2 * cycles):
         t += period / 2.0
-        swing = rot_z(0.35 if i % 2 == 0 else -0.35)
+        swing = rot_z(_WAVE_SWAY[height] * (1.0 if i % 2 == 0 else -1.0))
         keys.append(ArmKey(t, upper, swing @ fore))
     keys.append(ArmKey(t + 4, upper, fore))
     keys.append(ArmKey(t + 4 + 0.5 * raise_time, *_WAVE_VIA))

@@ -14,49 +14,42 @@ NOUN, VERB, ADJ, ADV, ADP = "NOUN", "VERB", "ADJ", "ADV", "ADP"
 DET, PRON, NUM, CCONJ, SCONJ, AUX = "DET", "PRON", "NUM", "CCONJ", "SCONJ", "AUX"
 
 _VERBS = (
-    "applaud", "back", "bear", "bend", "bow", "clap", "crouch", "curve", "do", "face", "give",
-    "hold", "hop", "hurry", "jab", "jog", "jump", "keep", "kick", "leap", "lift", "lower",
-    "make", "move", "pivot", "punch", "put", "raise", "return", "rotate", "run", "shuffle",
-    "sidestep", "spin", "spread", "sprint", "squat", "stand", "step", "stretch", "stride", "stroll",
-    "swing", "take", "throw", "turn", "veer", "walk", "wave",
+    "applaud", "back", "bend", "bow", "clap", "crouch", "curve", "do", "give", "hold", "hop",
+    "hurry", "jab", "jog", "jump", "kick", "leap", "lift", "make", "move", "pivot", "punch", "put",
+    "raise", "rotate", "run", "shuffle", "sidestep", "spread", "sprint", "squat", "stand", "step",
+    "stretch", "stride", "stroll", "take", "throw", "turn", "veer", "walk", "wave",
 )  # fmt: skip
-_DOUBLED = {"run", "jog", "step", "squat", "hop", "clap", "put", "jab", "swing"}
-_IRREGULAR_THIRD = {"do": "does", "go": "goes"}
+_DOUBLED = {"run", "jog", "step", "squat", "hop", "clap", "put", "jab"}
+_IRREGULAR_THIRD = {"do": "does"}
 _PAST_PARTICIPLES = {"stretched": "stretch", "held": "hold"}
 _NOUNS = {  # lemma -> plural
     "air": None, "arm": "arms", "body": None, "bow": None, "clap": "claps", "curve": None,
-    "direction": None, "figure": None, "fist": "fists", "foot": "feet", "front": None,
-    "hand": "hands", "head": None, "height": None, "human": None, "individual": None,
-    "jump": "jumps", "kick": "kicks", "knee": "knees", "leg": "legs", "line": None, "man": None,
-    "pace": None, "person": None, "place": None, "punch": "punches", "round": None,
-    "shoulder": "shoulders", "side": "sides", "speed": None, "spot": None, "squat": "squats",
-    "step": "steps", "time": "times", "turn": None, "waist": None, "walk": None, "woman": None,
-    "applause": None, "way": None, "wave": None,
+    "figure": None, "fist": "fists", "foot": "feet", "front": None, "hand": "hands", "head": None,
+    "height": None, "human": None, "individual": None, "jump": "jumps", "kick": "kicks",
+    "knee": "knees", "leg": "legs", "line": None, "man": None, "pace": None, "person": None,
+    "place": None, "punch": "punches", "shoulder": "shoulders", "side": "sides", "speed": None,
+    "spot": None, "squat": "squats", "step": "steps", "time": "times", "turn": None,
+    "waist": None, "walk": None, "way": None, "woman": None,
 }  # fmt: skip
 _OTHER = {
     "a": DET, "an": DET, "the": DET, "his": DET, "her": DET, "their": DET, "both": DET,
-    "each": DET, "someone": PRON, "that": PRON, "them": PRON, "it": PRON, "himself": PRON,
-    "herself": PRON, "themselves": PRON, "is": AUX, "and": CCONJ, "while": SCONJ,
-    "after": ADP, "to": ADP, "with": ADP, "in": ADP, "on": ADP, "of": ADP, "at": ADP,
-    "over": ADP, "above": ADP, "into": ADP, "along": ADP, "up": ADP, "down": ADP,
-    "around": ADP, "out": ADP, "forward": ADV, "forwards": ADV, "ahead": ADV, "backward": ADV,
-    "backwards": ADV, "back": ADV, "sideways": ADV, "then": ADV, "finally": ADV,
-    "afterwards": ADV, "again": ADV, "once": ADV, "twice": ADV, "slowly": ADV,
-    "quickly": ADV, "briskly": ADV, "leisurely": ADV, "rapidly": ADV, "gently": ADV,
-    "slightly": ADV, "deeply": ADV, "sharply": ADV, "together": ADV, "there": ADV,
-    "repeatedly": ADV, "far": ADV, "wide": ADV, "vigorously": ADV, "energetically": ADV,
-    "briefly": ADV, "all": ADV, "slow": ADJ, "quick": ADJ, "brisk": ADJ, "steady": ADJ,
-    "small": ADJ, "big": ADJ, "large": ADJ, "long": ADJ, "short": ADJ, "deep": ADJ,
-    "shallow": ADJ, "slight": ADJ, "sharp": ADJ, "few": ADJ, "full": ADJ, "overhead": ADV,
-    "little": ADJ,
-    "two": NUM, "three": NUM, "four": NUM, "five": NUM, "six": NUM, "seven": NUM,
-    "eight": NUM, "nine": NUM, "ten": NUM,
+    "someone": PRON, "that": PRON, "them": PRON, "is": AUX, "and": CCONJ, "while": SCONJ,
+    "after": ADP, "to": ADP, "with": ADP, "in": ADP, "on": ADP, "at": ADP, "over": ADP,
+    "above": ADP, "into": ADP, "along": ADP, "up": ADP, "down": ADP, "around": ADP, "out": ADP,
+    "forward": ADV, "forwards": ADV, "ahead": ADV, "backward": ADV, "backwards": ADV,
+    "back": ADV, "sideways": ADV, "then": ADV, "finally": ADV, "afterwards": ADV, "twice": ADV,
+    "slowly": ADV, "quickly": ADV, "briskly": ADV, "leisurely": ADV, "rapidly": ADV,
+    "gently": ADV, "slightly": ADV, "deeply": ADV, "sharply": ADV, "together": ADV,
+    "there": ADV, "repeatedly": ADV, "far": ADV, "wide": ADV, "vigorously": ADV, "all": ADV,
+    "overhead": ADV, "slow": ADJ, "steady": ADJ, "small": ADJ, "big": ADJ, "long": ADJ,
+    "short": ADJ, "deep": ADJ, "shallow": ADJ, "slight": ADJ, "sharp": ADJ, "few": ADJ,
+    "full": ADJ, "little": ADJ, "two": NUM, "three": NUM, "four": NUM, "five": NUM, "six": NUM,
+    "seven": NUM, "eight": NUM,
 }  # fmt: skip
 # Words whose tag depends on context (see tag_words).
 _SIDE_WORDS = {"left", "right"}
 _MANNER_WORDS = {"high", "low", "fast", "straight"}  # ADJ before a noun, else ADV
-_SIDE_NOUNS = {"hand", "arm", "leg", "foot", "fist", "side", "shoulder", "turn", "kick", "punch",
-               "direction"}  # fmt: skip
+_SIDE_NOUNS = {"hand", "arm", "leg", "foot", "fist", "side", "shoulder", "turn", "kick", "punch"}
 
 
 def third_person(lemma: str) -> str:
@@ -122,8 +115,8 @@ def _tag(words: list[str], i: int, previous: str | None) -> str:
 
 def tag_words(text: str) -> list[str]:
     """HumanML3D `word/POS` tokens of a caption (punctuation dropped, NOUN/VERB lemmatised)."""
-    words = ["".join(c for c in raw if c.isalpha()) for raw in text.lower().replace("-", "").split()]
-    words = [w for w in words if w]
+    raw_words = text.lower().replace("-", "").split()
+    words = [w for w in ("".join(c for c in raw if c.isalpha()) for raw in raw_words) if w]
     tokens, previous = [], None
     for i, word in enumerate(words):
         pos = _tag(words, i, previous)

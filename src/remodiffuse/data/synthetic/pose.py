@@ -43,7 +43,7 @@ _SHRUG = 0.25  # radians of collar elevation when the upper arm points straight 
 def two_bone_knee(
     hip: np.ndarray, target: np.ndarray, pole: np.ndarray, thigh: float, shin: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Knee and reached ankle (T, 3) of a two-bone leg from hip towards target, knee towards pole."""
+    """Knee and reached ankle (T, 3) of a two-bone leg from hip to target, knee towards pole."""
     delta = target - hip
     distance = np.linalg.norm(delta, axis=-1, keepdims=True)
     axis = delta / np.maximum(distance, 1e-9)
@@ -125,5 +125,6 @@ def pose_joints(channels: Channels, geometry: BodyGeometry, style: Style) -> np.
         )
         local[:, HIP[side]], thigh = aim_joint(pelvis, rest[KNEE[side]], normalize(knee - hip))
         local[:, KNEE[side]], shin = aim_joint(thigh, rest[ANKLE[side]], normalize(ankle - knee))
-        local[:, ANKLE[side]], _ = aim_joint(shin, rest[TOE[side]], normalize(foot.toe - foot.ankle))
+        foot_direction = normalize(foot.toe - foot.ankle)
+        local[:, ANKLE[side]], _ = aim_joint(shin, rest[TOE[side]], foot_direction)
     return forward_kinematics(root, local, geometry.offsets, skeleton)

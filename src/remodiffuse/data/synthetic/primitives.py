@@ -65,7 +65,7 @@ def _sample_walk(rng: np.random.Generator, heading: float) -> Params:
         room = _turn_room(heading, direction)
         if room >= 0.5:
             turn = direction * rng.uniform(0.5, min(1.4, room))
-    return {"speed": _r(rng.uniform(0.6, 1.8), 2), "steps": int(rng.integers(4, 15)),
+    return {"speed": _r(rng.uniform(0.6, 1.8), 2), "steps": int(rng.integers(4, 17)),
             "lead": _side_name(rng), "turn": _r(turn)}  # fmt: skip
 
 
@@ -79,7 +79,7 @@ def _build_walk(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
 
 
 def _sample_run(rng: np.random.Generator, heading: float) -> Params:
-    return {"speed": _r(rng.uniform(2.0, 3.5), 2), "steps": int(rng.integers(5, 15)),
+    return {"speed": _r(rng.uniform(2.0, 3.5), 2), "steps": int(rng.integers(5, 17)),
             "lead": _side_name(rng)}  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def _build_run(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
 
 
 def _sample_backward(rng: np.random.Generator, heading: float) -> Params:
-    return {"speed": _r(rng.uniform(0.4, 1.0), 2), "steps": int(rng.integers(3, 10)),
+    return {"speed": _r(rng.uniform(0.4, 1.0), 2), "steps": int(rng.integers(3, 12)),
             "lead": _side_name(rng)}  # fmt: skip
 
 
@@ -193,7 +193,7 @@ def _kick_builder(side: int) -> Callable[[Params, BodyGeometry, Style], Channels
 
 def _sample_bow(rng: np.random.Generator, heading: float) -> Params:
     return {"angle": _r(math.degrees(rng.uniform(0.35, 1.1)), 1),
-            "hold": _r(rng.uniform(4.0, 20.0), 1)}  # fmt: skip
+            "hold": _r(rng.uniform(4.0, 26.0), 1)}  # fmt: skip
 
 
 def _build_bow(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
@@ -204,7 +204,7 @@ def _build_bow(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
 
 
 def _sample_wave(rng: np.random.Generator, heading: float) -> Params:
-    return {"cycles": int(rng.integers(2, 6)), "height": "high" if rng.random() < 0.65 else "low",
+    return {"cycles": int(rng.integers(2, 7)), "height": "high" if rng.random() < 0.65 else "low",
             "period": _r(rng.uniform(7.0, 12.0), 1)}  # fmt: skip
 
 
@@ -219,7 +219,7 @@ def _wave_builder(side: int) -> Callable[[Params, BodyGeometry, Style], Channels
 def _sample_raise_arms(rng: np.random.Generator, heading: float) -> Params:
     return {"style": str(rng.choice(["overhead", "sideways", "forward"], p=[0.5, 0.3, 0.2])),
             "times": int(rng.choice([1, 2], p=[0.75, 0.25])),
-            "hold": _r(rng.uniform(4.0, 24.0), 1)}  # fmt: skip
+            "hold": _r(rng.uniform(4.0, 30.0), 1)}  # fmt: skip
 
 
 def _build_raise_arms(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
@@ -238,7 +238,7 @@ def _punch_builder(side: int) -> Callable[[Params, BodyGeometry, Style], Channel
 
 
 def _sample_clap(rng: np.random.Generator, heading: float) -> Params:
-    return {"claps": int(rng.integers(2, 8)), "period": _r(rng.uniform(5.0, 9.0), 1)}
+    return {"claps": int(rng.integers(2, 9)), "period": _r(rng.uniform(5.0, 9.0), 1)}
 
 
 def _build_clap(p: Params, geometry: BodyGeometry, style: Style) -> Channels:
@@ -251,11 +251,13 @@ _COUNT_KEYS = ("steps", "jumps", "squats", "kicks", "cycles", "times", "punches"
 _MIN_COUNT = {"steps": 2, "claps": 2}
 
 
-def _shrink(params: Params) -> Params | None:
-    """A shorter version of the parameters (one repetition fewer or a shorter hold), or None."""
+def _shrink(params: Params, ratio: float) -> Params | None:
+    """A shorter version of the parameters, about `ratio` (< 1) of the length when it has a
+    repetition count (else a shorter hold or turn), or None when nothing can be shortened."""
     for key in _COUNT_KEYS:
-        if key in params and int(params[key]) > _MIN_COUNT.get(key, 1):
-            return {**params, key: int(params[key]) - 1}
+        count, least = int(params.get(key, 0)), _MIN_COUNT.get(key, 1)
+        if count > least:
+            return {**params, key: max(least, min(count - 1, int(count * ratio)))}
     if "hold" in params and float(params["hold"]) > 4.0:
         return {**params, "hold": _r(float(params["hold"]) / 2.0, 1)}
     if "angle" in params and "cadence" in params and float(params["angle"]) > 65.0:
@@ -313,16 +315,14 @@ OVERLAY_HOSTS = ("walk", "walk_backward", "sidestep_left", "sidestep_right", "tu
 
 
 def primitive_side(label: str) -> str | None:
-    """"left" / "right" for one-sided primitives (the body's side), else None."""
+    """The body side ("left" / "right") of a one-sided primitive, else None."""
     for side in ("left", "right"):
         if label.endswith("_" + side):
             return side
     return None
 
 
-def build_primitive(
-    label: str, params: Params, geometry: BodyGeometry, style: Style
-) -> Channels:
+def build_primitive(label: str, params: Params, geometry: BodyGeometry, style: Style) -> Channels:
     """Neutral-to-neutral channels of one primitive in its own frame."""
     return _BY_LABEL[label].build(params, geometry, style)
 
@@ -342,5 +342,5 @@ def fit_primitive(
         channels = build_primitive(label, params, geometry, style)
         if channels.num_frames - 1 <= budget:
             return params, channels
-        params = _shrink(params)
+        params = _shrink(params, budget / (channels.num_frames - 1))
     return None

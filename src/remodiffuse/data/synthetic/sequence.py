@@ -27,10 +27,11 @@ __all__ = ["MAX_FRAMES", "MIN_FRAMES", "PrimitiveRecord", "SyntheticMotion", "sa
 MIN_FRAMES, MAX_FRAMES = 41, 197  # input frames; the features have one row fewer
 _LABELS = tuple(p.label for p in PRIMITIVES)
 _ZIPF = 1.0 / np.arange(1, len(_LABELS) + 1)
-_TURNS = {p.label: p for p in PRIMITIVES}
-_SEQUENCE_LENGTHS, _SEQUENCE_PROBS = (1, 2, 3), (0.35, 0.4, 0.25)
+_BY_LABEL = {p.label: p for p in PRIMITIVES}
+_SEQUENCE_LENGTHS, _SEQUENCE_PROBS = (1, 2, 3), (0.25, 0.45, 0.3)
 _OVERLAY_PROB = 0.12
-_SHORT_PROB = 0.1  # motions capped at 41..80 frames; the rest at 81..197
+_SHORT_PROB = 0.15  # motions capped at 41..90 frames; the rest at 91..197
+_RESERVE = 40  # frames kept free for each primitive still to be drawn
 _ATTEMPTS = 12
 
 
@@ -82,14 +83,16 @@ def _add_overlay(
     return label, params, first, first + gesture.num_frames - 1
 
 
-def sample_motion(rng: np.random.Generator, geometry: BodyGeometry | None = None) -> SyntheticMotion:
+def sample_motion(
+    rng: np.random.Generator, geometry: BodyGeometry | None = None
+) -> SyntheticMotion:
     """A random motion of one to three primitives, drawn from `rng`."""
     geometry = geometry or body_geometry()
     style = Style.sample(rng)
     short = rng.random() < _SHORT_PROB
-    cap = int(rng.integers(MIN_FRAMES, 81) if short else rng.integers(81, MAX_FRAMES + 1))
+    cap = int(rng.integers(MIN_FRAMES, 91) if short else rng.integers(91, MAX_FRAMES + 1))
     count = int(rng.choice(_SEQUENCE_LENGTHS, p=_SEQUENCE_PROBS))
-    lead_in = int(rng.integers(0, 6))
+    lead_in = int(rng.integers(0, 9))
     parts = [Channels.standing(lead_in + 1, geometry, style)]
     planned: list[tuple[str, Params, int, tuple[str, Params, int, int] | None]] = []
     used, heading, previous = lead_in, 0.0, None
@@ -97,7 +100,10 @@ def sample_motion(rng: np.random.Generator, geometry: BodyGeometry | None = None
         fitted = None
         for _ in range(_ATTEMPTS):
             label = _draw_label(rng, previous)
-            fitted = fit_primitive(label, rng, heading, cap - 1 - used, geometry, style)
+            reserved = _RESERVE * (count - len(planned) - 1)  # room for the ones still to come
+            budget = max(cap - 1 - used - reserved, _RESERVE)
+            fitted = fit_primitive(label, rng, heading, min(budget, cap - 1 - used), geometry,
+                                   style)  # fmt: skip
             if fitted is not None:
                 break
         if fitted is None:
@@ -112,10 +118,11 @@ def sample_motion(rng: np.random.Generator, geometry: BodyGeometry | None = None
         planned.append((label, params, len(parts), overlay))
         parts.append(channels)
         used += channels.num_frames - 1
-        heading += _TURNS[label].turn(params)
+        heading += _BY_LABEL[label].turn(params)
         previous = label
-    if used + 1 < MIN_FRAMES:
-        parts.append(Channels.standing(MIN_FRAMES - used, geometry, style))
+    lead_out = max(MIN_FRAMES - 1 - used, min(int(rng.integers(0, 21)), cap - 1 - used))
+    if lead_out > 0:
+        parts.append(Channels.standing(lead_out + 1, geometry, style))
 
     start_xz = rng.uniform(-1.0, 1.0, size=2)
     start_yaw = float(rng.uniform(-np.pi, np.pi))

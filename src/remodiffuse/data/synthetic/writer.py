@@ -42,7 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "synthetic-humanml3d-1"
+GENERATOR_VERSION = "synthetic-humanml3d-1"  # bump whenever the generated content changes
 METADATA_FILE = "synthetic.json"
 SPLIT_FRACTIONS = {"train": 0.8, "val": 0.05, "test": 0.15}
 _PARALLEL_MIN = 64  # fewer motions are generated in-process (worker start-up costs more)
@@ -66,7 +66,9 @@ def _write_entry(root: Path, index: int, entry: MotionEntry) -> None:
     name = _motion_id(index)
     np.save(root / "new_joint_vecs" / f"{name}.npy", entry.features)
     np.save(root / "new_joints" / f"{name}.npy", entry.joints)
-    (root / "texts" / f"{name}.txt").write_text("\n".join(entry.caption_lines) + "\n")
+    (root / "texts" / f"{name}.txt").write_text(
+        "\n".join(entry.caption_lines) + "\n", encoding="utf-8"
+    )
 
 
 def _generate_and_write(job: tuple[str, int, np.random.SeedSequence]) -> tuple[dict, int]:
@@ -98,7 +100,7 @@ def _run_jobs(jobs: list[tuple[str, int, np.random.SeedSequence]], workers: int)
             ) as pool:
                 return list(_logged(pool.map(_generate_and_write, jobs, chunksize=16), len(jobs)))
         except BrokenProcessPool:
-            log.warning("synthetic dataset: worker processes failed to start; generating in-process")
+            log.warning("synthetic dataset: worker processes failed; generating in-process")
     return list(_logged(map(_generate_and_write, jobs), len(jobs)))
 
 
@@ -139,7 +141,7 @@ def _write_dataset(root: Path, num_motions: int, seed: int, workers: int) -> dic
     ids = sorted(motions)
     splits = _split(ids, split_rng)
     for name, part in {**splits, "all": ids}.items():
-        (root / f"{name}.txt").write_text("".join(f"{i}\n" for i in part))
+        (root / f"{name}.txt").write_text("".join(f"{i}\n" for i in part), encoding="utf-8")
     for name, part in splits.items():
         for motion_id in part:
             motions[motion_id]["split"] = name
@@ -162,7 +164,7 @@ def _write_dataset(root: Path, num_motions: int, seed: int, workers: int) -> dic
         "motions": motions,
     }
     text = json.dumps(metadata, sort_keys=True, indent=1)
-    (root / METADATA_FILE).write_text(text + "\n")
+    (root / METADATA_FILE).write_text(text + "\n", encoding="utf-8")
     return metadata
 
 
@@ -170,7 +172,7 @@ def read_metadata(root: str | Path) -> dict | None:
     """The dataset's synthetic.json, or None when absent or unreadable."""
     path = Path(root) / METADATA_FILE
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -234,7 +236,9 @@ def ensure_synthetic_dataset(root: str | Path, num_motions: int = 2000, seed: in
             f"{root} exists and is not a synthetic dataset (no readable {METADATA_FILE}); "
             "choose another directory or remove it"
         )
-    if metadata is not None:
+    if metadata is None:
+        log.info("no synthetic dataset at %s: generating it", root)
+    else:
         found = {k: metadata.get(k) for k in wanted}
         log.info("synthetic dataset at %s is stale (%s, wanted %s): regenerating", root, found,
                  wanted)  # fmt: skip
