@@ -15,14 +15,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_ROOT = REPO_ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session")
 def fixtures_root() -> Path:
     """Reference fixtures: $REMODIFFUSE_FIXTURES, else ../shared/fixtures beside the repository."""
     return Path(os.environ.get("REMODIFFUSE_FIXTURES", SHARED_ROOT / "fixtures"))
-
-
-def shared_data_root() -> Path:
-    """Real data shipped beside the repository (never copied into it)."""
-    return SHARED_ROOT / "data"
 
 
 def compose_train_config(directory: Path, *overrides: str) -> DictConfig:
@@ -64,6 +60,12 @@ TINY_TRAINING = (
     "trainer.max_epochs=2",
     "trainer.log_every_n_steps=1",
 )
+
+
+@pytest.fixture(scope="session")
+def tiny_training() -> tuple[str, ...]:
+    """Hydra overrides of a tiny training run on 40 synthetic motions (2 epochs of 4 steps)."""
+    return TINY_TRAINING
 
 
 @pytest.fixture(scope="session")

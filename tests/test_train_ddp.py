@@ -6,11 +6,9 @@ import sys
 import pytest
 import torch
 
-from conftest import TINY_TRAINING
-
 
 @pytest.mark.slow
-def test_two_process_cpu_ddp_training(tmp_path):
+def test_two_process_cpu_ddp_training(tmp_path, tiny_training):
     run_dir = tmp_path / "run"
     result = subprocess.run(
         [
@@ -22,7 +20,7 @@ def test_two_process_cpu_ddp_training(tmp_path):
             "trainer.devices=2",
             f"paths.data_dir={tmp_path / 'data'}",
             f"hydra.run.dir={run_dir}",
-            *TINY_TRAINING,
+            *tiny_training,
             "trainer.max_epochs=1",
         ],
         capture_output=True,

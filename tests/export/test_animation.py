@@ -8,12 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import fixtures_root
 from remodiffuse.export import animation
 from remodiffuse.export.animation import chain_colours, load_motion_file, render_motion
 from remodiffuse.motion import get_skeleton
-
-REAL = fixtures_root() / "humanml3d-representation" / "real_sample"
 
 
 def stick_motion(skeleton: str = "humanml3d", frames: int = 12) -> np.ndarray:
@@ -123,21 +120,23 @@ def test_load_features_converts_to_joints(tmp_path):
         assert skeleton == name and joints.shape == (9, joints_count, 3)
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="real HumanML3D sample not available")
-def test_load_real_features_matches_joints_after_denormalising(tmp_path):
-    features = np.load(REAL / "000000_new_joint_vecs.npy")  # (116, 263)
+def test_load_real_features_matches_joints_after_denormalising(tmp_path, fixtures_root):
+    real = fixtures_root / "humanml3d-representation" / "real_sample"
+    if not real.is_dir():
+        pytest.skip(f"real HumanML3D sample not available at {real}")
+    features = np.load(real / "000000_new_joint_vecs.npy")  # (116, 263)
     mean, std = (
-        np.load(REAL / "humanml3d_dataset_Mean.npy"),
-        np.load(REAL / "humanml3d_dataset_Std.npy"),
+        np.load(real / "humanml3d_dataset_Mean.npy"),
+        np.load(real / "humanml3d_dataset_Std.npy"),
     )
     np.save(tmp_path / "norm.npy", (features - mean) / std)
     joints, skeleton = load_motion_file(
         tmp_path / "norm.npy",
-        mean=REAL / "humanml3d_dataset_Mean.npy",
-        std=REAL / "humanml3d_dataset_Std.npy",
+        mean=real / "humanml3d_dataset_Mean.npy",
+        std=real / "humanml3d_dataset_Std.npy",
     )
     assert skeleton == "humanml3d"
-    np.testing.assert_allclose(joints, np.load(REAL / "000000_new_joints.npy"), atol=1e-4)
+    np.testing.assert_allclose(joints, np.load(real / "000000_new_joints.npy"), atol=1e-4)
 
 
 def test_load_errors_name_the_file(tmp_path):

@@ -3,7 +3,7 @@
 `RetrievalDatabase` holds one entry per training caption (motion id, caption, unit sentence
 feature, motion length, its motion and caption token features) and returns the top-k entries of
 s_i = cos(f_i, f_p) * exp(-lam * |l_i - L| / max(l_i, L)), exactly by default. Why training
-excludes the item's own motion by id rather than by length is explained in README.md here.
+excludes the item's own motion by id rather than by length: docs/retrieval.md.
 """
 
 from remodiffuse.retrieval.config import RetrievalConfig
