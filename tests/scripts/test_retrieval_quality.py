@@ -1,0 +1,73 @@
+"""scripts/retrieval_quality.py on a tiny synthetic dataset."""
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "retrieval_quality.py"
+LAMS = [0.0, 0.05, 0.1, 0.5, 1.0, 2.0]
+BOUNDED = (
+    "share_any_primitive",
+    "primitive_jaccard",
+    "same_first_primitive",
+    "relative_length_gap",
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[dict, Path, Path]:
+    """The script run on 40 motions: (JSON read back, JSON path, PNG path)."""
+    directory = tmp_path_factory.mktemp("retrieval_quality")
+    out_json, out_png = directory / "quality.json", directory / "quality.png"
+    main = runpy.run_path(str(SCRIPT))["main"]
+    main(
+        [
+            "--root",
+            str(directory / "synthetic"),
+            "--num-motions",
+            "40",
+            "--lams",
+            ",".join(f"{lam:g}" for lam in LAMS),
+            "--out-json",
+            str(out_json),
+            "--out-png",
+            str(out_png),
+        ]
+    )
+    return json.loads(out_json.read_text()), out_json, out_png
+
+
+def test_every_lambda_is_reported_with_bounded_values(report):
+    results, _, out_png = report
+    assert results["lams"] == LAMS
+    assert set(results["groups"]) == {"test", "train_self"}
+    for group in results["groups"].values():
+        assert [row["lam"] for row in group["by_lam"]] == LAMS
+        for row in [*group["by_lam"], group["random_baseline"]]:
+            for key in BOUNDED:
+                assert 0.0 <= row[key] <= 1.0, (key, row)
+            assert row["abs_length_gap_frames"] >= 0.0
+    assert out_png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_length_gap_shrinks_as_lambda_grows(report):
+    """A larger lambda penalises length differences more, so retrieved lengths get closer.
+
+    The top-k set maximises sum(log cos) - lam * sum(gap) over k-subsets (for positive
+    cosines), so its summed relative gap cannot grow with lam, per query and on average.
+    """
+    results, _, _ = report
+    for group in results["groups"].values():
+        gaps = [row["relative_length_gap"] for row in group["by_lam"]]
+        assert all(
+            later <= earlier + 1e-12 for earlier, later in zip(gaps, gaps[1:], strict=False)
+        ), gaps
+        assert gaps[-1] < gaps[0]
+
+
+def test_json_has_sorted_keys(report):
+    _, out_json, _ = report
+    text = out_json.read_text()
+    assert text == json.dumps(json.loads(text), sort_keys=True, indent=2) + "\n"
