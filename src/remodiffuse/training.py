@@ -14,15 +14,7 @@ def run_training(cfg: DictConfig) -> Path:
     """Fit the configured stage; returns the path of the last checkpoint."""
     lightning.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.dataset)
-    stage = hydra.utils.instantiate(
-        cfg.stage,
-        model=cfg.model,
-        diffusion=cfg.diffusion,
-        text_encoder=cfg.text_encoder,
-        retrieval=cfg.retrieval,
-        cache_dir=cfg.paths.cache_dir,
-        _recursive_=False,
-    )
+    stage = hydra.utils.instantiate(cfg.stage, _recursive_=False)
     callbacks = [hydra.utils.instantiate(c) for c in cfg.get("callbacks", {}).values()]
     loggers = [hydra.utils.instantiate(c) for c in cfg.get("logger", {}).values()]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
