@@ -1,6 +1,5 @@
 """Training end to end on a tiny synthetic set, and the frozen conditions it trains with."""
 
-
 import numpy as np
 import torch
 
@@ -32,3 +31,16 @@ def test_training_neighbours_exclude_the_items_own_motion(tiny_trained_run):
         database.sentence_features, database.lengths, exclude_ids=list(database.ids)
     )
     np.testing.assert_array_equal(indices, neighbours)
+
+
+def test_resume_continues_from_the_last_checkpoint(
+    tiny_trained_run, tiny_training, compose_train_module, tmp_path
+):
+    from remodiffuse.training import run_training
+
+    _, last = tiny_trained_run
+    cfg = compose_train_module(
+        tmp_path, *tiny_training, "trainer.max_epochs=3", f"ckpt_path={last}"
+    )
+    resumed = torch.load(run_training(cfg), map_location="cpu", weights_only=True)
+    assert resumed["epoch"] == 2 and resumed["global_step"] == 12  # one more epoch of 4 steps
