@@ -1,6 +1,6 @@
 """Text -> motion with a trained run: load it, retrieve, sample with the condition mixture."""
 
-import logging
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,6 @@ from remodiffuse.retrieval import RetrievalDatabase
 from remodiffuse.stages.conditioning import encode_retrieved
 from remodiffuse.stages.diffusion_stage import INFERENCE_DATABASE_DIR
 
-log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class GeneratedMotion:
@@ -41,7 +39,9 @@ class GeneratedMotion:
     retrieved: list[str]  # captions of the retrieved database entries, best first
 
 
-def load_run(path: str | Path, device: str | torch.device = "cpu"):
+def load_run(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[SemanticsModulatedTransformer, dict[str, Any], Path]:
     """(model in eval mode, inference config, run directory) from a run dir or a Lightning .ckpt.
 
     A run directory holds model.safetensors + config.yaml (written when training ends) or
@@ -73,7 +73,7 @@ def _read_lightning_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, to
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         hparams = checkpoint["hyper_parameters"]
         config = {key: hparams[key] for key in ("model", "diffusion", "text_encoder", "retrieval")}
-    except Exception as error:  # noqa: BLE001 - any failure means "not our checkpoint"
+    except (KeyError, TypeError, RuntimeError, EOFError, OSError, pickle.UnpicklingError) as error:
         raise ValueError(f"{path} is not a remodiffuse diffusion checkpoint: {error}") from error
     data = checkpoint.get("datamodule_hyper_parameters", {})
     config["dataset"] = {

@@ -2,5 +2,6 @@
 
 from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
 from remodiffuse.stages.diffusion_stage import DiffusionStage
+from remodiffuse.stages.evaluator_stage import EvaluatorStage
 
-__all__ = ["DiffusionStage", "RetrievalConditioner", "build_conditioner"]
+__all__ = ["DiffusionStage", "EvaluatorStage", "RetrievalConditioner", "build_conditioner"]
