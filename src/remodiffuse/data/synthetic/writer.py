@@ -30,6 +30,7 @@ import numpy as np
 
 from remodiffuse.data.synthetic.generate import MotionEntry, make_entry
 from remodiffuse.data.synthetic.primitives import PRIMITIVES
+from remodiffuse.data.writing import SPLIT_FRACTIONS, replace_directory, split_ids
 from remodiffuse.motion import mean_std
 
 __all__ = [
@@ -44,7 +45,6 @@ log = logging.getLogger(__name__)
 
 GENERATOR_VERSION = "synthetic-humanml3d-1"  # bump whenever the generated content changes
 METADATA_FILE = "synthetic.json"
-SPLIT_FRACTIONS = {"train": 0.8, "val": 0.05, "test": 0.15}
 _PARALLEL_MIN = 64  # fewer motions are generated in-process (worker start-up costs more)
 
 
@@ -113,19 +113,6 @@ def _logged(results: Iterator, total: int) -> Iterator:
         yield result
 
 
-def _split(ids: list[str], rng: np.random.Generator) -> dict[str, list[str]]:
-    """Seeded 80/5/15 train/val/test split; every list sorted."""
-    order = [ids[i] for i in rng.permutation(len(ids))]
-    n_train = round(SPLIT_FRACTIONS["train"] * len(ids))
-    n_val = round(SPLIT_FRACTIONS["val"] * len(ids))
-    parts = {
-        "train": order[:n_train],
-        "val": order[n_train : n_train + n_val],
-        "test": order[n_train + n_val :],
-    }
-    return {name: sorted(part) for name, part in parts.items()}
-
-
 def _write_dataset(root: Path, num_motions: int, seed: int, workers: int) -> dict:
     """Write every file of the dataset into the empty directory `root`; returns the metadata."""
     for sub in ("new_joint_vecs", "new_joints", "texts"):
@@ -139,7 +126,7 @@ def _write_dataset(root: Path, num_motions: int, seed: int, workers: int) -> dic
         rejected += dropped
 
     ids = sorted(motions)
-    splits = _split(ids, split_rng)
+    splits = split_ids(ids, split_rng)
     for name, part in {**splits, "all": ids}.items():
         (root / f"{name}.txt").write_text("".join(f"{i}\n" for i in part), encoding="utf-8")
     for name, part in splits.items():
@@ -177,17 +164,6 @@ def read_metadata(root: str | Path) -> dict | None:
         return None
 
 
-def _replace_directory(source: Path, target: Path) -> None:
-    """Move the finished `source` to `target`, replacing an existing `target` (two renames)."""
-    if target.exists():
-        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(retired)
-        source.rename(target)
-        shutil.rmtree(retired)
-    else:
-        source.rename(target)
-
-
 def generate_synthetic_dataset(
     root: str | Path, num_motions: int = 2000, seed: int = 0, workers: int | None = None
 ) -> Path:
@@ -210,7 +186,7 @@ def generate_synthetic_dataset(
     log.info("generating %d synthetic motions (seed %d) at %s", num_motions, seed, root)
     try:
         metadata = _write_dataset(staging, num_motions, seed, workers)
-        _replace_directory(staging, root)
+        replace_directory(staging, root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
