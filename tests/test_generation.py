@@ -101,3 +101,27 @@ def test_generate_cli_writes_the_files(tiny_trained_run, tmp_path):
     assert "retrieved.json" in names
     assert sum(name.endswith(".bvh") for name in names) == 2
     assert sum(name.endswith((".mp4", ".gif")) for name in names) == 2
+
+
+def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_path):
+    from remodiffuse.data import TextMotionDataset
+    from remodiffuse.data.synthetic import ensure_synthetic_dataset
+    from remodiffuse.retrieval import RetrievalConfig
+    from remodiffuse.stages.conditioning import build_database, save_statistics
+    from remodiffuse.text import build_text_encoder
+
+    root = ensure_synthetic_dataset(tmp_path / "other", num_motions=30, seed=7)
+    other = TextMotionDataset(root, "train")
+    database = build_database(
+        other, build_text_encoder("minilm"), tmp_path / "cache", RetrievalConfig()
+    )
+    database.save(tmp_path / "db")
+    save_statistics(tmp_path / "db", other.mean, other.std)
+
+    run_dir, _ = tiny_trained_run
+    generator = MotionGenerator(run_dir, database=tmp_path / "db")
+    database_mean, database_std, model_mean, model_std = generator.retrieval_statistics
+    np.testing.assert_array_equal(database_mean, other.mean)
+    np.testing.assert_array_equal(model_mean, generator.mean)
+    motion = generator.generate(["a person jumps"], [52], seed=0, steps=3)[0]
+    assert set(motion.retrieved) <= set(other.captions)

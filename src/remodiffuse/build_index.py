@@ -7,7 +7,7 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from remodiffuse.configs import config_dir
-from remodiffuse.stages.conditioning import build_database
+from remodiffuse.stages.conditioning import build_database, save_statistics
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="build_index")
@@ -25,6 +25,7 @@ def main(cfg: DictConfig) -> None:
     )
     out_dir = to_absolute_path(cfg.out_dir)
     database.save(out_dir)
+    save_statistics(out_dir, datamodule.mean, datamodule.std)
     print(
         f"retrieval database: {len(database)} captions, "
         f"{len(set(database.ids.tolist()))} motions, built in "

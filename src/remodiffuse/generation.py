@@ -24,7 +24,7 @@ from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
 from remodiffuse.models.pretrained import CONFIG_FILE, WEIGHTS_FILE
 from remodiffuse.motion import denormalize, joints_from_features
 from remodiffuse.retrieval import RetrievalDatabase
-from remodiffuse.stages.conditioning import encode_retrieved
+from remodiffuse.stages.conditioning import encode_retrieved, load_statistics
 from remodiffuse.stages.diffusion_stage import INFERENCE_DATABASE_DIR
 
 
@@ -101,12 +101,20 @@ class MotionGenerator:
         dataset = self.config["dataset"]
         self.skeleton = dataset["skeleton"]
         self.min_length, self.max_length = dataset["min_length"], dataset["max_length"]
-        self.mean = np.load(self.run_dir / "mean.npy")
-        self.std = np.load(self.run_dir / "std.npy")
+        statistics = load_statistics(self.run_dir)
+        if statistics is None:
+            raise FileNotFoundError(f"{self.run_dir} has no mean.npy/std.npy: not a training run")
+        self.mean, self.std = statistics
         self.encoder = hydra.utils.instantiate(self.config["text_encoder"]).to(self.device)
         database_dir = Path(database) if database else self.run_dir / INFERENCE_DATABASE_DIR
         self.database = RetrievalDatabase.load(database_dir)
         self.database.check_encoder(self.encoder.identity)
+        database_statistics = load_statistics(database_dir) or (self.mean, self.std)
+        same = all(
+            np.array_equal(a, b)
+            for a, b in zip(database_statistics, (self.mean, self.std), strict=True)
+        )
+        self.retrieval_statistics = None if same else (*database_statistics, self.mean, self.std)
         self.mixture = mixture or mixture_for(dataset["name"], checkpoint_dir=self.run_dir)
         self.diffusion = build_diffusion(self.config["diffusion"])
 
@@ -135,7 +143,13 @@ class MotionGenerator:
             features.sentence.cpu().numpy(), lengths_array, exclude="none"
         )  # (B, k)
         conditions = encode_retrieved(
-            self.model, self.database, neighbours, features.tokens, features.mask, self.max_length
+            self.model,
+            self.database,
+            neighbours,
+            features.tokens,
+            features.mask,
+            self.max_length,
+            self.retrieval_statistics,
         )
         batch, frames = len(texts), int(lengths_array.max())
         mask = torch.arange(frames) < torch.from_numpy(lengths_array)[:, None]  # (B, T)

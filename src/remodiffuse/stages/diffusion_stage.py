@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
 import torch
 from lightning import LightningModule
 from omegaconf import DictConfig, OmegaConf
@@ -14,7 +13,11 @@ from omegaconf import DictConfig, OmegaConf
 from remodiffuse.diffusion import GaussianDiffusion, build_diffusion
 from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
 from remodiffuse.models.pretrained import save_pretrained
-from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
+from remodiffuse.stages.conditioning import (
+    RetrievalConditioner,
+    build_conditioner,
+    save_statistics,
+)
 
 INFERENCE_DATABASE_DIR = "database"
 
@@ -155,8 +158,7 @@ class DiffusionStage(LightningModule):
 
     def save_run_conditions(self, directory: str | Path) -> None:
         """Normalisation (mean.npy, std.npy) and the retrieval database (database/) of the run."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        np.save(directory / "mean.npy", self.trainer.datamodule.mean)
-        np.save(directory / "std.npy", self.trainer.datamodule.std)
-        self.conditioner.database.save(directory / INFERENCE_DATABASE_DIR)
+        mean, std = self.trainer.datamodule.mean, self.trainer.datamodule.std
+        save_statistics(directory, mean, std)
+        self.conditioner.database.save(Path(directory) / INFERENCE_DATABASE_DIR)
+        save_statistics(Path(directory) / INFERENCE_DATABASE_DIR, mean, std)
