@@ -23,6 +23,7 @@ def test_default_is_offline_synthetic_on_cpu(compose_train):
     assert cfg.text_encoder.name == "minilm"
     assert cfg.trainer.accelerator == "cpu"
     assert OmegaConf.to_container(cfg.dataset.synthetic) == {"num_motions": 2000, "seed": 0}
+    assert cfg.stage.lr == 1e-3 and cfg.trainer.max_epochs == 8
 
 
 @pytest.mark.parametrize("experiment,dataset", [("humanml3d", "humanml3d"), ("kit", "kit")])
@@ -33,6 +34,7 @@ def test_paper_presets_override_groups(compose_train, experiment, dataset):
     assert cfg.model.latent_dim == 512 and cfg.model.num_layers == 4
     assert cfg.trainer.strategy == "ddp"
     assert cfg.dataset.batch_size == 128
+    assert cfg.stage.lr == 2e-4  # the released recipe, not the CPU default's
 
 
 def test_small_model_inherits_paper_model(compose_train):
