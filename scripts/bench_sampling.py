@@ -1,0 +1,574 @@
+"""Benchmark sampling: the library's path against a naive sampler, side by side in one run.
+
+Seconds per motion for the released 50-step DDIM ("15,15,8,6,6") with the released condition
+mixture (HumanML3D values), at the paper size (conf/model/remodiffuse.yaml, CLIP-width tokens of
+length 77) and the small default (conf/model/small.yaml, MiniLM-width tokens), for batch 1 and
+32 and motion lengths 196 and 60 (every motion of a batch has the same length). Random weights
+and random conditions of the right shapes (no text encoder, no database): it measures speed.
+
+* library: what `MotionGenerator.generate` does: conditions encoded once, only the branches with
+  a non-zero mixture coefficient evaluated (one batched call), the batch padded to its longest
+  motion, `sample_loop` + `mixture_denoise_fn`.
+* naive: as the released code samples: every step re-encodes the conditions (prompt
+  transformer, retrieved-motion and retrieved-caption encoders), evaluates all four branches in
+  one batched call and mixes them with the same coefficients, every motion padded to 196 frames.
+  It replays the coins drawn by the library run, so both sample the same thing: the outputs are
+  asserted equal within 1e-5 on the valid frames and the largest difference is reported.
+* library DPM-Solver++(2M) at 10 and 20 steps ("logsnr10", "logsnr20"), same mixture.
+
+Runs of one case are interleaved (library, naive, DPM 10, DPM 20, then the next repeat in the
+other order; at most --repeats, fewer once the naive runs of the case would exceed --budget
+seconds) and the ratios are those of the medians of this run. Each case starts with a warm-up
+of every method at batch 1 (one guided and one fixed-weight step). Torch runs --threads
+intra-op threads (default 2); the load average is recorded, as other processes on the machine
+skew absolute times.
+
+A case whose naive run is estimated (from the batch-1 case of the same size and length) to take
+longer than --budget seconds is measured on a subset of the steps: the first --subset-steps
+guided (coin) steps and the last --subset-steps fixed-weight steps of each schedule,
+extrapolated per step kind to the whole schedule; such rows are marked "extrapolated" (--full
+never extrapolates; the paper size at batch 32 then takes most of an hour on 2 cores).
+
+    .venv/bin/python scripts/bench_sampling.py --out bench_sampling.json
+    .venv/bin/python scripts/bench_sampling.py --quick --out /tmp/bench_sampling.json
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+from torch import Tensor, nn
+
+from remodiffuse.configs import config_dir
+from remodiffuse.diffusion import (
+    RETRIEVAL_ON,
+    TEXT_ON,
+    ConditionMixture,
+    DDIMSampler,
+    DPMSolverPlusPlusSampler,
+    GaussianDiffusion,
+    ReleasedMixture,
+    Sampler,
+    mixture_denoise_fn,
+    sample_loop,
+)
+from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
+
+TOLERANCE = 1e-5
+DATASET = "humanml3d"  # the released mixture's values
+DDIM_SPACING = "15,15,8,6,6"  # the released 50-step respacing
+SIZES = {"paper": ("remodiffuse", "clip"), "small": ("small", "minilm")}  # model, text encoder
+NAIVE, LIBRARY = "naive-ddim", "library-ddim"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything that differs between the full benchmark and --quick."""
+
+    batches: tuple[int, ...]
+    lengths: tuple[int, ...]
+    ddim_spacing: str
+    dpm_steps: tuple[int, ...]
+    quick: bool
+
+
+FULL = Setting((1, 32), (196, 60), DDIM_SPACING, (10, 20), quick=False)
+QUICK = Setting((1, 4), (24, 12), "3,3", (3, 4), quick=True)
+# --quick: tiny widths; max_length 32 is the "196" the naive path pads to.
+TINY = {
+    "max_length": 32,
+    "latent_dim": 32,
+    "time_embed_dim": 64,
+    "ff_size": 64,
+    "num_layers": 2,
+    "num_heads": 4,
+    "text_latent_dim": 32,
+    "text_num_layers": 1,
+    "text_num_heads": 4,
+    "text_ff_size": 64,
+    "retrieval": {
+        "latent_dim": 32,
+        "num_heads": 4,
+        "motion_num_layers": 1,
+        "motion_ff_size": 64,
+        "text_num_layers": 1,
+        "text_ff_size": 64,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Random conditions as `encode_conditions` takes them, and the initial noise."""
+
+    text_tokens: Tensor  # (B, L, Dt)
+    text_mask: Tensor  # (B, L) bool
+    retrieved_motions: Tensor  # (B, R, max_length, D), zero after each length
+    retrieved_lengths: Tensor  # (B, R)
+    retrieved_tokens: Tensor  # (B, R, Lr, Dr)
+    retrieved_mask: Tensor  # (B, R, Lr) bool
+    lengths: Tensor  # (B,) motion lengths to generate
+    noise: Tensor  # (B, max(lengths), D)
+    padding_noise: Tensor  # (B, max_length - max(lengths), D), the naive path's extra frames
+
+    def encode(self, model: SemanticsModulatedTransformer):
+        return model.encode_conditions(
+            self.text_tokens,
+            self.text_mask,
+            self.retrieved_motions,
+            self.retrieved_lengths,
+            self.retrieved_tokens,
+            self.retrieved_mask,
+        )
+
+
+@dataclass
+class Clock:
+    """Wall-clock timestamps of a sampling run: setup end, then one per denoise call."""
+
+    start: float = 0.0
+    setup_end: float = 0.0
+    ticks: list[tuple[int, float]] = field(default_factory=list)  # (step_index, time)
+    end: float = 0.0
+
+    def tick(self, step_index: int, t: int, x_t: Tensor, x0_pred: Tensor) -> None:
+        self.ticks.append((step_index, time.perf_counter()))
+
+
+@dataclass
+class Run:
+    """One timed run: seconds (whole schedule, measured or extrapolated) and the output."""
+
+    seconds: float
+    output: Tensor  # (B, T, D) valid frames
+    coins: list[int]
+
+
+def model_config(size: str, quick: bool) -> tuple[ModelConfig, str]:
+    """The size's ModelConfig as Hydra composes conf/model/<size>.yaml, and the token encoder."""
+    model_name, encoder = SIZES[size]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose("train", overrides=[f"model={model_name}", f"text_encoder={encoder}"])
+    values = OmegaConf.to_container(cfg.model, resolve=True)
+    GlobalHydra.instance().clear()
+    if quick:
+        values = OmegaConf.to_container(OmegaConf.merge(values, TINY))
+    return ModelConfig.from_dict(values), encoder
+
+
+def random_model(config: ModelConfig, seed: int) -> SemanticsModulatedTransformer:
+    """Default torch init, with the zero-initialised layers re-drawn so nothing is trivially 0."""
+    torch.manual_seed(seed)
+    model = SemanticsModulatedTransformer(config)
+    for module in model.modules():
+        if isinstance(module, nn.Linear) and not module.weight.any():
+            module.reset_parameters()
+    return model.eval()
+
+
+def random_inputs(config: ModelConfig, encoder: str, batch: int, length: int, seed: int) -> Inputs:
+    """CLIP-like tokens (77, all valid) or MiniLM-like (padded to the batch's longest caption)."""
+    g = torch.Generator().manual_seed(seed)
+    retrieval = config.retrieval
+    count, frames, feats = retrieval.num_retrieval, config.max_length, config.input_feats
+    short = 10 if frames < 100 else 40  # dataset min_length 40 (quick: a tiny max_length)
+
+    def tokens(shape: tuple[int, ...], width: int) -> tuple[Tensor, Tensor]:
+        if encoder == "clip":
+            slots = 16 if frames < 100 else 77
+            return torch.randn(*shape, slots, width, generator=g), torch.ones(
+                *shape, slots, dtype=torch.bool
+            )
+        valid = torch.randint(6, 25, shape, generator=g)  # word pieces incl. [CLS]/[SEP]
+        slots = int(valid.max())
+        mask = torch.arange(slots) < valid[..., None]
+        return torch.randn(*shape, slots, width, generator=g) * mask[..., None], mask
+
+    text_tokens, text_mask = tokens((batch,), config.text_token_dim)
+    retrieved_tokens, retrieved_mask = tokens((batch, count), retrieval.text_token_dim)
+    retrieved_lengths = torch.randint(short, frames + 1, (batch, count), generator=g)
+    valid = torch.arange(frames) < retrieved_lengths[..., None]  # (B, R, T)
+    motions = torch.randn(batch, count, frames, feats, generator=g) * valid[..., None]
+    return Inputs(
+        text_tokens=text_tokens,
+        text_mask=text_mask,
+        retrieved_motions=motions,
+        retrieved_lengths=retrieved_lengths,
+        retrieved_tokens=retrieved_tokens,
+        retrieved_mask=retrieved_mask,
+        lengths=torch.full((batch,), length),
+        noise=torch.randn(batch, length, feats, generator=g),
+        padding_noise=torch.randn(batch, frames - length, feats, generator=g),
+    )
+
+
+def step_plan(sampler: Sampler, subset: int | None, threshold: int = 100) -> list[int] | None:
+    """None (every step) or the first `subset` guided and the last `subset` fixed-weight steps."""
+    if subset is None:
+        return None
+    guided = [i for i, t in enumerate(sampler.timesteps) if t > threshold]
+    fixed = [i for i, t in enumerate(sampler.timesteps) if t <= threshold]
+    plan = guided[:subset] + fixed[len(fixed) - min(subset, len(fixed)) :]
+    return None if len(plan) == sampler.num_steps else plan
+
+
+def run_steps(
+    denoise: Callable[[Tensor, int], Tensor],
+    noise: Tensor,
+    sampler: Sampler,
+    plan: list[int] | None,
+    clock: Clock,
+) -> Tensor:
+    """`sample_loop` itself for a whole schedule; the same loop over the planned steps else."""
+    if plan is None:
+        return sample_loop(denoise, noise, sampler, callback=clock.tick)
+    sampler.reset()
+    x = noise
+    for step_index in plan:
+        t = int(sampler.timesteps[step_index])
+        x0 = denoise(x, t)
+        clock.tick(step_index, t, x, x0)
+        x = sampler.step(x0, t, x)
+    return x
+
+
+def total_seconds(clock: Clock, sampler: Sampler, plan: list[int] | None, threshold=100) -> float:
+    """Measured wall time, or setup + per-kind mean step time x steps of that kind + tail."""
+    if plan is None:
+        return clock.end - clock.start
+    kinds: dict[bool, list[float]] = {True: [], False: []}
+    previous = clock.setup_end
+    for step_index, stamp in clock.ticks:
+        kinds[bool(sampler.timesteps[step_index] > threshold)].append(stamp - previous)
+        previous = stamp
+    total = (clock.setup_end - clock.start) + (clock.end - previous)
+    for guided, durations in kinds.items():
+        count = int(np.sum((sampler.timesteps > threshold) == guided))
+        if count:
+            total += statistics.fmean(durations) * count
+    return total
+
+
+@torch.inference_mode()
+def library_run(
+    model: SemanticsModulatedTransformer,
+    inputs: Inputs,
+    sampler: Sampler,
+    seed: int,
+    plan: list[int] | None,
+) -> Run:
+    """MotionGenerator.generate's path from encoded-condition inputs to x0 (valid frames)."""
+    clock = Clock(start=time.perf_counter())
+    conditions = inputs.encode(model)
+    batch, frames = inputs.noise.shape[:2]
+    mask = torch.arange(frames) < inputs.lengths[:, None]  # (B, T)
+
+    def model_call(x, t, text_on, retrieval_on, branch_index):
+        copies = x.shape[0] // batch
+        return model(x, t, conditions.repeat(copies), text_on, retrieval_on, mask.repeat(copies, 1))
+
+    mixture = ConditionMixture.released(DATASET, seed=seed)
+    clock.setup_end = time.perf_counter()
+    x0 = run_steps(
+        mixture_denoise_fn(mixture, model_call, sampler), inputs.noise, sampler, plan, clock
+    )
+    clock.end = time.perf_counter()
+    return Run(total_seconds(clock, sampler, plan), x0, list(mixture.drawn))
+
+
+@torch.inference_mode()
+def naive_run(
+    model: SemanticsModulatedTransformer,
+    inputs: Inputs,
+    sampler: Sampler,
+    coins: Sequence[int],
+    plan: list[int] | None,
+) -> Run:
+    """Re-encode every step, all four branches every step, every motion padded to max_length."""
+    clock = Clock(start=time.perf_counter())
+    batch, frames = inputs.noise.shape[:2]
+    x_t = torch.cat([inputs.noise, inputs.padding_noise], dim=1)  # (B, max_length, D)
+    mask = torch.arange(x_t.shape[1]) < inputs.lengths[:, None]  # (B, max_length)
+    branches = list(zip(TEXT_ON, RETRIEVAL_ON, strict=True))
+    mixture = ReleasedMixture(**_released_values(), coins=coins)
+
+    def denoise(x: Tensor, t: int) -> Tensor:
+        conditions = inputs.encode(model)  # every step
+        timesteps = torch.full((batch,), t, dtype=torch.long)
+        out = model.forward_branches(x, timesteps, conditions, branches, mask)  # (4, B, T, D)
+        coefs = mixture.coefficients(t, sampler.step_index(t), sampler.num_steps)  # (4,)
+        mixed = out[0] * float(coefs[0])
+        for branch in range(1, len(branches)):
+            mixed = mixed + out[branch] * float(coefs[branch])
+        return mixed  # (B, max_length, D)
+
+    clock.setup_end = time.perf_counter()
+    x0 = run_steps(denoise, x_t, sampler, plan, clock)
+    clock.end = time.perf_counter()
+    return Run(total_seconds(clock, sampler, plan), x0[:, :frames], list(mixture.drawn))
+
+
+def _released_values() -> dict[str, Any]:
+    preset = ConditionMixture.released(DATASET)
+    return {"coarse_scale": preset.coarse_scale, "weights": preset.weights}
+
+
+@dataclass
+class Method:
+    name: str
+    sampler: Sampler
+    spacing: str
+
+
+def methods_for(setting: Setting, diffusion: GaussianDiffusion) -> list[Method]:
+    ddim = setting.ddim_spacing
+    methods = [
+        Method(LIBRARY, DDIMSampler(diffusion, ddim), ddim),
+        Method(NAIVE, DDIMSampler(diffusion, ddim), ddim),
+    ]
+    for steps in setting.dpm_steps:
+        spacing = f"logsnr{steps}"
+        methods.append(
+            Method(f"library-dpm++{steps}", DPMSolverPlusPlusSampler(diffusion, spacing), spacing)
+        )
+    return methods
+
+
+def bench_case(
+    model: SemanticsModulatedTransformer,
+    inputs: Inputs,
+    methods: list[Method],
+    repeats: int,
+    budget: float,
+    subset: int | None,
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """Interleaved repeats (at most `repeats`, fewer once the naive runs would take more than
+    `budget` seconds) of every method on one case; per-method seconds and checks."""
+    warm, warm_coins = _first_sample(inputs), []
+    for method in methods:  # warm-up at batch 1: one guided and one fixed-weight step
+        plan = step_plan(method.sampler, 1)
+        if method.name == NAIVE:
+            naive_run(model, warm, method.sampler, warm_coins, plan)
+        else:
+            run = library_run(model, warm, method.sampler, seed, plan)
+            warm_coins = run.coins if method.name == LIBRARY else warm_coins
+    seconds: dict[str, list[float]] = {m.name: [] for m in methods}
+    plans = {m.name: step_plan(m.sampler, subset) for m in methods}
+    diffs: list[float] = []
+    coins: list[int] | None = None
+    for repeat in range(repeats):
+        spent = sum(seconds[NAIVE])
+        if repeat and spent + spent / repeat > budget:
+            break  # one more naive run would exceed the budget
+        order = methods if repeat % 2 == 0 else methods[::-1]
+        if coins is None:  # the naive run replays the library run's coins
+            order = [m for m in order if m.name == LIBRARY] + [
+                m for m in order if m.name != LIBRARY
+            ]
+        outputs: dict[str, Run] = {}
+        for method in order:
+            plan = plans[method.name]
+            if method.name == NAIVE:
+                run = naive_run(model, inputs, method.sampler, coins, plan)
+            else:
+                run = library_run(model, inputs, method.sampler, seed, plan)
+                if method.name == LIBRARY:
+                    coins = run.coins
+            outputs[method.name] = run
+            seconds[method.name].append(run.seconds)
+        diff = float((outputs[LIBRARY].output - outputs[NAIVE].output).abs().max())
+        if outputs[NAIVE].coins != coins:
+            raise AssertionError("the naive run did not replay the library run's coins")
+        diffs.append(diff)
+    results = {}
+    for method in methods:
+        plan = plans[method.name]
+        results[method.name] = {
+            "sampler": type(method.sampler).__name__,
+            "spacing": method.spacing,
+            "steps": method.sampler.num_steps,
+            "steps_timed": method.sampler.num_steps if plan is None else len(plan),
+            "extrapolated": plan is not None,
+            "timed_step_indices": plan,
+            "runs_seconds": seconds[method.name],
+            "seconds": statistics.median(seconds[method.name]),
+            "min_seconds": min(seconds[method.name]),
+        }
+    results[LIBRARY]["max_abs_diff_vs_naive"] = max(diffs)
+    return results
+
+
+def _first_sample(inputs: Inputs) -> Inputs:
+    return Inputs(**{name: value[:1] for name, value in vars(inputs).items()})
+
+
+def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    setting = QUICK if args.quick else FULL
+    diffusion = GaussianDiffusion()
+    methods = methods_for(setting, diffusion)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    for size in sizes:
+        config, encoder = model_config(size, setting.quick)
+        model = random_model(config, args.seed)
+        for length in setting.lengths:
+            per_motion_naive: float | None = None  # from this length's batch-1 case
+            for batch in sorted(setting.batches):
+                inputs = random_inputs(config, encoder, batch, length, args.seed)
+                load = os.getloadavg()[0]
+                estimate = None if per_motion_naive is None else per_motion_naive * batch
+                subset = None
+                if estimate is not None and estimate > args.budget and not args.full:
+                    subset = args.subset_steps
+                print(
+                    f"[{time.perf_counter() - started:7.1f}s] {size} batch {batch} length {length}"
+                    f" (load {load:.2f})"
+                    + (f": {subset} guided + {subset} fixed steps timed" if subset else ""),
+                    flush=True,
+                )
+                budget = math.inf if args.full else args.budget
+                results = bench_case(
+                    model, inputs, methods, args.repeats, budget, subset, args.seed
+                )
+                naive = results[NAIVE]["seconds"]
+                library = results[LIBRARY]["seconds"]
+                if batch == min(setting.batches):
+                    per_motion_naive = naive / batch
+                for name, result in results.items():
+                    rows.append(
+                        {
+                            "size": size,
+                            "text_tokens": encoder,
+                            "batch": batch,
+                            "length": length,
+                            "padded_to": config.max_length if name == NAIVE else length,
+                            "method": name,
+                            "load_average_at_start": load,
+                            **result,
+                            "seconds_per_motion": result["seconds"] / batch,
+                            "speedup_vs_naive": naive / result["seconds"],
+                            "speedup_vs_library_ddim": library / result["seconds"],
+                        }
+                    )
+    diffs = [r["max_abs_diff_vs_naive"] for r in rows if r["method"] == LIBRARY]
+    paper = [r["speedup_vs_naive"] for r in rows if r["size"] == "paper" and r["method"] == LIBRARY]
+    return {
+        "benchmark": "sampling: library path vs naive sampler (random weights)",
+        "quick": setting.quick,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
+        "wall_seconds": time.perf_counter() - started,
+        "mixture": f"released ({DATASET})",
+        "ddim_spacing": setting.ddim_spacing,
+        "tolerance": TOLERANCE,
+        "budget_seconds": None if args.full else args.budget,
+        "subset_steps": args.subset_steps,
+        "model_configs": {s: model_config(s, setting.quick)[0].to_dict() for s in sizes},
+        "paper_min_speedup": min(paper) if paper else None,
+        "max_abs_diff": max(diffs),
+        "outputs_match": max(diffs) <= TOLERANCE,
+        "rows": rows,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"torch {report['torch']}, torch threads: {report['torch_threads']}, "
+        f"load average {report['load_average_before'][0]:.2f} before / "
+        f"{report['load_average_after'][0]:.2f} after, {report['wall_seconds']:.0f} s wall"
+        + (" (QUICK: tiny sizes, not a measurement)" if report["quick"] else ""),
+        "",
+        "| size | batch | frames | method | steps (timed) | s/motion | vs naive "
+        "| vs library DDIM | max abs diff |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["rows"]:
+        timed = f"{row['steps']}" + (
+            f" ({row['steps_timed']}, extrapolated)" if row["extrapolated"] else ""
+        )
+        diff = row.get("max_abs_diff_vs_naive")
+        frames = f"{row['length']}" + (
+            f" (pad {row['padded_to']})" if row["padded_to"] != row["length"] else ""
+        )
+        lines.append(
+            f"| {row['size']} | {row['batch']} | {frames} | {row['method']} | {timed} "
+            f"| {row['seconds_per_motion']:.3f} | {row['speedup_vs_naive']:.2f}x "
+            f"| {row['speedup_vs_library_ddim']:.2f}x "
+            f"| {'' if diff is None else f'{diff:.1e}'} |"
+        )
+    lines += [
+        "",
+        f"library DDIM vs naive at the paper size: at least {report['paper_min_speedup']:.2f}x "
+        f"faster (aim 2x: {'met' if report['paper_min_speedup'] >= 2 else 'NOT met'})"
+        if report["paper_min_speedup"] is not None
+        else "paper size not run",
+        f"outputs equal within {report['tolerance']:g} on the valid frames: "
+        f"{'yes' if report['outputs_match'] else 'NO'} (max abs diff "
+        f"{report['max_abs_diff']:.1e}); extrapolated rows time {report['subset_steps']} guided "
+        f"+ {report['subset_steps']} fixed-weight steps and scale each kind to the schedule",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, help="write the JSON report here")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and steps (smoke test)")
+    parser.add_argument("--sizes", default="paper,small", help="comma-separated: paper, small")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--repeats", type=int, default=3, help="most runs per method and case")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds of naive runs per case; above it fewer repeats, then a step subset",
+    )
+    parser.add_argument(
+        "--subset-steps", type=int, default=2, help="guided and fixed steps timed per kind"
+    )
+    parser.add_argument("--full", action="store_true", help="never extrapolate (slow)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    report = run_benchmark(args)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+    if not report["outputs_match"]:  # after writing the report, so the timings are kept
+        raise AssertionError(
+            f"library and naive DDIM outputs differ by {report['max_abs_diff']:.3g} "
+            f"> {TOLERANCE} on the valid frames"
+        )
+    return report
+
+
+if __name__ == "__main__":
+    main()

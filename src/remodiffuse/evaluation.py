@@ -1,0 +1,431 @@
+"""The text-to-motion evaluation protocol: replicated FID, R-precision, MM-Dist, Diversity,
+MultiModality and rareness-aware MM-Dist of a trained run, against the real test motions.
+
+Each replication shuffles the test order with its own seeded generator, generates one motion
+per test caption, and scores real and generated motions with one evaluator; the reported value
+is the mean and 95% interval over replications (`metric_statistics`).
+"""
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate, to_absolute_path
+from omegaconf import DictConfig, OmegaConf
+from rich.progress import Progress
+
+from remodiffuse.data import TextMotionDataset
+from remodiffuse.evaluators import MotionTextEvaluator, load_evaluator
+from remodiffuse.generation import MotionGenerator
+from remodiffuse.metrics import (
+    balanced_mm_dist,
+    diversity,
+    draw_pairs,
+    fid,
+    matching_distances,
+    matching_score,
+    metric_statistics,
+    multimodality,
+    r_precision,
+    rareness,
+    tail_mm_dist,
+)
+from remodiffuse.motion import normalize
+
+log = logging.getLogger(__name__)
+
+REAL_ROW = "real motions"
+# metric key -> Markdown column header, in table order
+METRIC_COLUMNS = {
+    "fid": "FID",
+    "r_precision_top1": "R-precision top1",
+    "r_precision_top2": "R-precision top2",
+    "r_precision_top3": "R-precision top3",
+    "mm_dist": "MM-Dist",
+    "diversity": "Diversity",
+    "multimodality": "MultiModality",
+    "tail_mm_dist": "tail-5% MM",
+    "balanced_mm_dist": "balanced MM",
+}
+# MultiModality prompts per dataset name when mm_num_samples is None (the standard protocol)
+DEFAULT_MM_SAMPLES = {"kit": 50}
+DEFAULT_MM_SAMPLES_FALLBACK = 100
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Protocol options; `replications=1` is the quick mode, `mm_num_samples=0` skips MM."""
+
+    replications: int = 20
+    seed: int = 0
+    num_test: int | None = None  # first num_test test items (None = all)
+    steps: int | str | None = None  # sampler steps (None = the run's respacing)
+    batch_size: int = 32  # prompts per generate call and motions per evaluator call
+    rprecision_batch_size: int = 32
+    drop_last: bool = True
+    diversity_pairs: int = 300
+    mm_num_samples: int | None = None  # None = 100 (HumanML3D) / 50 (KIT)
+    mm_num_repeats: int = 30
+    mm_num_picks: int = 10
+    tail_fraction: float = 0.05
+    balanced_bins: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("replications", "batch_size", "rprecision_batch_size", "diversity_pairs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_test is not None and self.num_test < 1:
+            raise ValueError(f"num_test must be >= 1 or null, got {self.num_test}")
+        if self.mm_num_samples is not None and self.mm_num_samples < 0:
+            raise ValueError(f"mm_num_samples must be >= 0, got {self.mm_num_samples}")
+        if not 0 < self.mm_num_picks <= self.mm_num_repeats:
+            raise ValueError(
+                f"need 0 < mm_num_picks <= mm_num_repeats, got {self.mm_num_picks} and "
+                f"{self.mm_num_repeats}"
+            )
+
+
+@dataclass
+class EvaluationItems:
+    """The evaluated test items: motions normalised with the dataset's statistics."""
+
+    motions: list[np.ndarray]  # Q x (T_i, D)
+    lengths: np.ndarray  # (Q,) int64
+    captions: list[str]
+    tokens: list[list[str]]
+    mean: np.ndarray  # (D,) dataset statistics the motions are normalised with
+    std: np.ndarray  # (D,)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dataset(cls, dataset: TextMotionDataset, num_test: int | None) -> "EvaluationItems":
+        """The first num_test items (all when None), in dataset order."""
+        count = len(dataset) if num_test is None else min(num_test, len(dataset))
+        items = [dataset[index] for index in range(count)]
+        return cls(
+            motions=[item["motion"].numpy() for item in items],
+            lengths=np.array([item["length"] for item in items], dtype=np.int64),
+            captions=[item["caption"] for item in items],
+            tokens=[item["tokens"] for item in items],
+            mean=dataset.mean,
+            std=dataset.std,
+        )
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+
+def _padded(motions: Sequence[np.ndarray]) -> np.ndarray:
+    """B x (T_i, D) -> (B, max T_i, D) float32, zero-padded."""
+    frames = max(motion.shape[0] for motion in motions)
+    batch = np.zeros((len(motions), frames, motions[0].shape[1]), dtype=np.float32)
+    for row, motion in enumerate(motions):
+        batch[row, : motion.shape[0]] = motion
+    return batch
+
+
+def embed_motions(
+    evaluator: MotionTextEvaluator,
+    motions: Sequence[np.ndarray],
+    mean: np.ndarray,
+    std: np.ndarray,
+    batch_size: int,
+) -> np.ndarray:
+    """(N, E) embeddings of N (T_i, D) motions normalised with mean / std, in batches."""
+    chunks = []
+    for start in range(0, len(motions), batch_size):
+        batch = motions[start : start + batch_size]
+        lengths = [motion.shape[0] for motion in batch]
+        chunks.append(evaluator.embed_motions(_padded(batch), lengths, mean, std))
+    return np.concatenate(chunks)
+
+
+def embed_texts(
+    evaluator: MotionTextEvaluator, test: EvaluationItems, batch_size: int
+) -> np.ndarray:
+    """(Q, E) text embeddings of the test captions, in batches."""
+    chunks = [
+        evaluator.embed_texts(
+            test.captions[start : start + batch_size], test.tokens[start : start + batch_size]
+        )
+        for start in range(0, len(test), batch_size)
+    ]
+    return np.concatenate(chunks)
+
+
+def check_inputs(
+    generator: MotionGenerator,
+    evaluator: MotionTextEvaluator,
+    test: EvaluationItems,
+    settings: EvaluationSettings,
+) -> None:
+    """ValueError on mismatched feature dimensions or too few test items for one batch."""
+    dims = {
+        "evaluator": evaluator.feature_dim,
+        "model": int(generator.mean.shape[0]),
+        "test set": int(test.mean.shape[0]),
+    }
+    if len(set(dims.values())) != 1:
+        raise ValueError(
+            "the evaluator, the model and the test set must share the motion feature dimension, "
+            f"got {dims}"
+        )
+    if len(test) < 2:
+        raise ValueError(f"the test set has {len(test)} item(s); FID needs at least 2")
+    if settings.drop_last and len(test) < settings.rprecision_batch_size:
+        raise ValueError(
+            f"the test set has {len(test)} items, fewer than one R-precision batch of "
+            f"{settings.rprecision_batch_size} with drop_last=True: use more test items "
+            "(num_test), a smaller rprecision_batch_size or drop_last=false"
+        )
+
+
+def _scaled(requested: int, available: int, what: str) -> int:
+    """min(requested, available), warning when it scales down."""
+    if requested > available:
+        log.warning(
+            "%s: %d requested but only %d test items; using %d",
+            what,
+            requested,
+            available,
+            available,
+        )
+    return min(requested, available)
+
+
+def _test_rareness(generator: MotionGenerator, captions: list[str]) -> np.ndarray:
+    """(Q,) rareness of the test captions against the database's training captions."""
+    features = generator.encoder.encode(captions).sentence.cpu().numpy()  # (Q, Ds)
+    return rareness(features, generator.database.sentence_features)
+
+
+class _Generation:
+    """Generated motions in the model's normalisation, batched, with a progress bar."""
+
+    def __init__(
+        self, generator: MotionGenerator, settings: EvaluationSettings, progress: Progress
+    ) -> None:
+        self.generator = generator
+        self.settings = settings
+        self.progress = progress
+
+    def __call__(
+        self, captions: list[str], lengths: np.ndarray, rng: np.random.Generator, label: str
+    ) -> list[np.ndarray]:
+        """One (T_i, D) normalised motion per caption; one seed per batch drawn from rng."""
+        size = self.settings.batch_size
+        task = self.progress.add_task(label, total=len(captions))
+        motions = []
+        for start in range(0, len(captions), size):
+            seed = int(rng.integers(2**31))
+            generated = self.generator.generate(
+                captions[start : start + size],
+                lengths[start : start + size].tolist(),
+                seed=seed,
+                steps=self.settings.steps,
+            )
+            motions.extend(
+                normalize(sample.features, self.generator.mean, self.generator.std).astype(
+                    np.float32
+                )
+                for sample in generated
+            )
+            self.progress.advance(task, len(generated))
+        self.progress.remove_task(task)
+        return motions
+
+
+def _paired_metrics(
+    text_emb: np.ndarray,
+    motion_emb: np.ndarray,
+    rare: np.ndarray,
+    settings: EvaluationSettings,
+) -> dict[str, float]:
+    """R-precision top1-3, MM-Dist and rareness-aware MM of (Q, E) paired embeddings."""
+    batch, drop_last = settings.rprecision_batch_size, settings.drop_last
+    top = r_precision(text_emb, motion_emb, batch_size=batch, drop_last=drop_last)  # (3,)
+    distances = matching_distances(text_emb, motion_emb)  # (Q,)
+    return {
+        "r_precision_top1": float(top[0]),
+        "r_precision_top2": float(top[1]),
+        "r_precision_top3": float(top[2]),
+        "mm_dist": matching_score(text_emb, motion_emb, batch_size=batch, drop_last=drop_last),
+        "tail_mm_dist": tail_mm_dist(distances, rare, settings.tail_fraction),
+        "balanced_mm_dist": balanced_mm_dist(distances, rare, settings.balanced_bins),
+    }
+
+
+def _scores(
+    text_emb: np.ndarray,
+    motion_emb: np.ndarray,
+    real_emb: np.ndarray,
+    rare: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    settings: EvaluationSettings,
+) -> dict[str, float]:
+    """All per-replication metrics but MultiModality of (Q, E) motion embeddings."""
+    return {
+        "fid": fid(real_emb, motion_emb),
+        "diversity": diversity(motion_emb, first, second),
+    } | _paired_metrics(text_emb, motion_emb, rare, settings)
+
+
+def evaluate(
+    generator: MotionGenerator,
+    evaluator: MotionTextEvaluator,
+    test: EvaluationItems,
+    settings: EvaluationSettings,
+    dataset_name: str,
+    checkpoint: str,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Run the protocol; returns the metrics.json content (rows of mean / conf95 / values)."""
+    check_inputs(generator, evaluator, test, settings)
+    count = len(test)
+    pairs = _scaled(settings.diversity_pairs, count, "diversity pairs")
+    requested_mm = (
+        settings.mm_num_samples
+        if settings.mm_num_samples is not None
+        else DEFAULT_MM_SAMPLES.get(dataset_name, DEFAULT_MM_SAMPLES_FALLBACK)
+    )
+    mm_samples = _scaled(requested_mm, count, "MultiModality prompts")
+    text_emb = embed_texts(evaluator, test, settings.batch_size)  # (Q, E)
+    real_emb = embed_motions(
+        evaluator, test.motions, test.mean, test.std, settings.batch_size
+    )  # (Q, E)
+    rare = _test_rareness(generator, test.captions)  # (Q,)
+
+    values: dict[str, dict[str, list[float]]] = {REAL_ROW: {}, "model": {}}
+
+    def record(row: str, metrics: dict[str, float]) -> None:
+        for name, value in metrics.items():
+            values[row].setdefault(name, []).append(value)
+
+    with Progress(disable=not show_progress) as progress:
+        generate = _Generation(generator, settings, progress)
+        replications = progress.add_task("replications", total=settings.replications)
+        for replication in range(settings.replications):
+            rng = np.random.default_rng([settings.seed, replication])
+            order = rng.permutation(count)  # (Q,)
+            captions = [test.captions[i] for i in order]
+            generated = generate(captions, test.lengths[order], rng, "generating")
+            gen_emb = embed_motions(
+                evaluator, generated, generator.mean, generator.std, settings.batch_size
+            )  # (Q, E)
+            first, second = draw_pairs(count, pairs, rng)  # (P,), (P,)
+            real, texts, rare_order = real_emb[order], text_emb[order], rare[order]  # (Q, ...)
+            record(REAL_ROW, _scores(texts, real, real, rare_order, first, second, settings))
+            scores = _scores(texts, gen_emb, real, rare_order, first, second, settings)
+            if mm_samples > 0:
+                scores["multimodality"] = _multimodality(
+                    generate, evaluator, generator, test, settings, mm_samples, rng
+                )
+            record("model", scores)
+            progress.advance(replications)
+
+    run_name = generator.run_dir.name
+    rows = {
+        row: {name: _summary(vals) for name, vals in metrics.items()}
+        for row, metrics in ((REAL_ROW, values[REAL_ROW]), (run_name, values["model"]))
+    }
+    recorded = asdict(settings) | {
+        "dataset": dataset_name,
+        "num_test_items": count,
+        "diversity_pairs_used": pairs,
+        "mm_num_samples_used": mm_samples,
+    }
+    return {
+        "evaluator": evaluator.name,
+        "checkpoint": checkpoint,
+        "replications": settings.replications,
+        "settings": recorded,
+        "rows": rows,
+    }
+
+
+def _multimodality(
+    generate: _Generation,
+    evaluator: MotionTextEvaluator,
+    generator: MotionGenerator,
+    test: EvaluationItems,
+    settings: EvaluationSettings,
+    num_samples: int,
+    rng: np.random.Generator,
+) -> float:
+    """MultiModality over num_samples random test prompts x mm_num_repeats generations."""
+    repeats = settings.mm_num_repeats
+    chosen = rng.choice(len(test), num_samples, replace=False)  # (S,)
+    indices = np.repeat(chosen, repeats)  # (S * R,)
+    captions = [test.captions[i] for i in indices]
+    motions = generate(captions, test.lengths[indices], rng, "multimodality")
+    emb = embed_motions(evaluator, motions, generator.mean, generator.std, settings.batch_size)
+    first, second = draw_pairs(repeats, settings.mm_num_picks, rng)  # (P,), (P,)
+    return multimodality(emb.reshape(num_samples, repeats, -1), first, second)
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    """{"mean", "conf95", "values"} of one metric over replications."""
+    mean, conf = metric_statistics(values)
+    return {"mean": float(mean), "conf95": float(conf), "values": [float(v) for v in values]}
+
+
+def metrics_markdown(result: dict[str, Any]) -> str:
+    """metrics.md: the evaluator on the first line, then one table row per evaluated row."""
+    lines = [
+        f"Evaluator: `{result['evaluator']}`",
+        "",
+        f"Checkpoint: `{result['checkpoint']}`; {result['replications']} replication(s), "
+        f"{result['settings']['num_test_items']} test items; mean ± 95% interval.",
+        "",
+        "| | " + " | ".join(METRIC_COLUMNS.values()) + " |",
+        "|---|" + "---|" * len(METRIC_COLUMNS),
+    ]
+    for row, metrics in result["rows"].items():
+        cells = [
+            f"{metrics[key]['mean']:.4f} ± {metrics[key]['conf95']:.4f}" if key in metrics else "-"
+            for key in METRIC_COLUMNS
+        ]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
+    """Write metrics.json and metrics.md into out_dir (created); returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "metrics.json", out / "metrics.md"
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    md_path.write_text(metrics_markdown(result))
+    return json_path, md_path
+
+
+def settings_from_config(cfg: DictConfig) -> EvaluationSettings:
+    """EvaluationSettings from the matching top-level keys of conf/evaluate.yaml."""
+    names = EvaluationSettings.__dataclass_fields__
+    return EvaluationSettings(**{name: cfg[name] for name in names if name in cfg})
+
+
+def run_evaluation(cfg: DictConfig, show_progress: bool = True) -> tuple[Path, Path]:
+    """Load the run, evaluator and test split of `cfg`, evaluate, write out_dir's metrics."""
+    settings = settings_from_config(cfg)
+    evaluator_cfg = OmegaConf.to_container(cfg.evaluator, resolve=True)
+    for key in ("ckpt", "root"):
+        if evaluator_cfg.get(key):
+            evaluator_cfg[key] = to_absolute_path(evaluator_cfg[key])
+    evaluator = load_evaluator(evaluator_cfg)
+    checkpoint = to_absolute_path(cfg.ckpt)
+    database = to_absolute_path(cfg.database) if cfg.database else None
+    generator = MotionGenerator(checkpoint, cfg.device, database=database)
+    datamodule = instantiate(cfg.dataset, root=to_absolute_path(cfg.dataset.root))
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    test = EvaluationItems.from_dataset(datamodule.datasets["test"], settings.num_test)
+    result = evaluate(
+        generator, evaluator, test, settings, cfg.dataset.name, checkpoint, show_progress
+    )
+    return write_results(result, to_absolute_path(cfg.out_dir))

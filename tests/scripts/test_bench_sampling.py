@@ -1,0 +1,88 @@
+"""scripts/bench_sampling.py in --quick mode: the rows, the ratios and the output equality."""
+
+import contextlib
+import io
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_sampling.py"
+METHODS = {"library-ddim", "naive-ddim", "library-dpm++3", "library-dpm++4"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[dict, dict, str]:
+    """(returned report, JSON read back, printed Markdown) of one quick run.
+
+    The tiny budget makes the batch-4 cases time a subset of steps (extrapolated).
+    """
+    out = tmp_path_factory.mktemp("bench_sampling") / "bench.json"
+    main = runpy.run_path(str(SCRIPT))["main"]
+    threads, printed = torch.get_num_threads(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            returned = main(
+                [
+                    "--quick",
+                    "--threads",
+                    "1",
+                    "--repeats",
+                    "1",
+                    "--budget",
+                    "1e-9",
+                    "--out",
+                    str(out),
+                ]
+            )
+    finally:
+        torch.set_num_threads(threads)
+    return returned, json.loads(out.read_text()), printed.getvalue()
+
+
+def test_rows_cover_every_case_and_method(report):
+    _, data, _ = report
+    assert data["quick"] is True and data["torch_threads"] == 1
+    cases = {(r["size"], r["batch"], r["length"], r["method"]) for r in data["rows"]}
+    expected = {
+        (size, batch, length, method)
+        for size in ("paper", "small")
+        for batch in (1, 4)
+        for length in (24, 12)
+        for method in METHODS
+    }
+    assert cases == expected and len(data["rows"]) == len(expected)
+    for row in data["rows"]:
+        assert row["seconds"] > 0 and row["seconds_per_motion"] == pytest.approx(
+            row["seconds"] / row["batch"]
+        )
+        assert row["padded_to"] == (32 if row["method"] == "naive-ddim" else row["length"])
+        assert row["extrapolated"] == (row["steps_timed"] < row["steps"])
+
+
+def test_library_and_naive_outputs_match(report):
+    _, data, _ = report
+    library = [r for r in data["rows"] if r["method"] == "library-ddim"]
+    assert len(library) == 8
+    assert all(0.0 <= r["max_abs_diff_vs_naive"] <= 1e-5 for r in library)
+    assert data["outputs_match"] and data["max_abs_diff"] <= 1e-5
+
+
+def test_ratios_are_side_by_side_and_subsets_labelled(report):
+    returned, data, markdown = report
+    assert returned["rows"] == data["rows"]
+    assert "| size | batch | frames | method |" in markdown and "torch threads: 1" in markdown
+    assert "6 (3, extrapolated)" in markdown and "(pad 32)" in markdown
+    by_case: dict[tuple, dict[str, dict]] = {}
+    for row in data["rows"]:
+        by_case.setdefault((row["size"], row["batch"], row["length"]), {})[row["method"]] = row
+    for case, rows in by_case.items():
+        naive, library = rows["naive-ddim"]["seconds"], rows["library-ddim"]["seconds"]
+        for row in rows.values():
+            assert row["speedup_vs_naive"] == pytest.approx(naive / row["seconds"])
+            assert row["speedup_vs_library_ddim"] == pytest.approx(library / row["seconds"])
+        # batch 1 is always timed in full; the budget sends batch 4 to a step subset
+        assert rows["naive-ddim"]["extrapolated"] == (case[1] == 4)
+        assert rows["library-ddim"]["steps"] == 6
