@@ -20,8 +20,9 @@ Runs of one case are interleaved (library, naive, DPM 10, DPM 20, then the next 
 other order; at most --repeats, fewer once the naive runs of the case would exceed --budget
 seconds) and the ratios are those of the medians of this run. Each case starts with a warm-up
 of every method at batch 1 (one guided and one fixed-weight step). Torch runs --threads
-intra-op threads (default 2); the load average is recorded, as other processes on the machine
-skew absolute times.
+intra-op threads (default 2) with OMP_WAIT_POLICY=PASSIVE unless set (spinning OpenMP threads
+make times on shared cores erratic); the load average is recorded, as other processes on the
+machine still skew absolute times.
 
 A case whose naive run is estimated (from the batch-1 case of the same size and length) to take
 longer than --budget seconds is measured on a subset of the steps: the first --subset-steps
@@ -33,10 +34,15 @@ never extrapolates; the paper size at batch 32 then takes most of an hour on 2 c
     .venv/bin/python scripts/bench_sampling.py --quick --out /tmp/bench_sampling.json
 """
 
+import os
+
+# Before torch loads OpenMP: idle threads sleep instead of spinning, so other processes on the
+# same cores (and this one's descheduled threads) do not stall every parallel region.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import json
 import math
-import os
 import platform
 import statistics
 import time
@@ -475,6 +481,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "quick": setting.quick,
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -498,6 +505,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"torch {report['torch']}, torch threads: {report['torch_threads']}, "
+        f"OMP_WAIT_POLICY={report['omp_wait_policy']}, "
         f"load average {report['load_average_before'][0]:.2f} before / "
         f"{report['load_average_after'][0]:.2f} after, {report['wall_seconds']:.0f} s wall"
         + (" (QUICK: tiny sizes, not a measurement)" if report["quick"] else ""),

@@ -125,3 +125,35 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     np.testing.assert_array_equal(model_mean, generator.mean)
     motion = generator.generate(["a person jumps"], [52], seed=0, steps=3)[0]
     assert set(motion.retrieved) <= set(other.captions)
+
+
+@pytest.mark.slow
+def test_generation_retrieves_from_an_imported_mocap_database(tiny_trained_run, tmp_path):
+    import csv
+    from pathlib import Path
+
+    from remodiffuse.data import TextMotionDataset
+    from remodiffuse.io.importer import prepare_dataset
+    from remodiffuse.retrieval import RetrievalConfig
+    from remodiffuse.stages.conditioning import build_database, save_statistics
+    from remodiffuse.text import build_text_encoder
+
+    cmu = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmu-mini"
+    if not cmu.is_dir():
+        pytest.skip(f"CMU takes not available at {cmu}")
+    descriptions = cmu / "cmu-descriptions.csv"
+    prepare_dataset(cmu, tmp_path / "cmu", captions=descriptions)
+    train = TextMotionDataset(tmp_path / "cmu", "train", long_motions="window")
+    database = build_database(
+        train, build_text_encoder("minilm"), tmp_path / "cache", RetrievalConfig()
+    )
+    database.save(tmp_path / "db")
+    save_statistics(tmp_path / "db", train.mean, train.std)
+
+    run_dir, _ = tiny_trained_run
+    generator = MotionGenerator(run_dir, database=tmp_path / "db")
+    motions = generator.generate(["a person walks forward", "a person jumps"], [80, 60], steps=3)
+    with descriptions.open(newline="") as file:
+        cmu_captions = {row["Motion Description"].strip() for row in csv.DictReader(file)}
+    retrieved = {caption for motion in motions for caption in motion.retrieved}
+    assert retrieved and retrieved <= cmu_captions, retrieved - cmu_captions

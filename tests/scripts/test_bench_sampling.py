@@ -20,10 +20,11 @@ def report(tmp_path_factory) -> tuple[dict, dict, str]:
     The tiny budget makes the batch-4 cases time a subset of steps (extrapolated).
     """
     out = tmp_path_factory.mktemp("bench_sampling") / "bench.json"
-    main = runpy.run_path(str(SCRIPT))["main"]
     threads, printed = torch.get_num_threads(), io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed):
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+            patch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # the script's default, undone after
+            main = runpy.run_path(str(SCRIPT))["main"]
             returned = main(
                 [
                     "--quick",
@@ -45,6 +46,7 @@ def report(tmp_path_factory) -> tuple[dict, dict, str]:
 def test_rows_cover_every_case_and_method(report):
     _, data, _ = report
     assert data["quick"] is True and data["torch_threads"] == 1
+    assert data["omp_wait_policy"] == "PASSIVE"
     cases = {(r["size"], r["batch"], r["length"], r["method"]) for r in data["rows"]}
     expected = {
         (size, batch, length, method)
