@@ -79,3 +79,34 @@ def tiny_trained_run(tmp_path_factory) -> tuple[Path, Path]:
     finally:
         GlobalHydra.instance().clear()
     return Path(cfg.hydra.runtime.output_dir), last
+
+
+TINY_EVALUATOR = (
+    "stage=evaluator",
+    "dataset.synthetic.num_motions=40",
+    "dataset.batch_size=8",
+    "trainer.max_epochs=2",
+    "trainer.log_every_n_steps=1",
+    "stage.architecture.embed_dim=16",
+    "stage.architecture.motion_latent_dim=32",
+    "stage.architecture.motion_num_layers=1",
+    "stage.architecture.motion_num_heads=2",
+    "stage.architecture.motion_ff_size=64",
+    "stage.architecture.text_latent_dim=32",
+    "stage.architecture.text_num_layers=1",
+    "stage.architecture.text_num_heads=2",
+    "stage.architecture.text_ff_size=64",
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_evaluator_run(tmp_path_factory) -> Path:
+    """Run directory of a tiny contrastive evaluator (evaluator.safetensors + evaluator.yaml)."""
+    from remodiffuse.training import run_training
+
+    cfg = compose_train_config(tmp_path_factory.mktemp("tiny_evaluator"), *TINY_EVALUATOR)
+    try:
+        run_training(cfg)
+    finally:
+        GlobalHydra.instance().clear()
+    return Path(cfg.hydra.runtime.output_dir)

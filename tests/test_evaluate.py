@@ -1,7 +1,6 @@
 """The evaluation protocol end to end: a tiny diffusion run scored by a tiny evaluator."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,22 +20,6 @@ from remodiffuse.evaluation import (
 from remodiffuse.evaluators import EvaluatorFileError
 from remodiffuse.generation import MotionGenerator
 
-TINY_EVALUATOR = (
-    "stage=evaluator",
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
-    "trainer.max_epochs=2",
-    "trainer.log_every_n_steps=1",
-    "stage.architecture.embed_dim=16",
-    "stage.architecture.motion_latent_dim=32",
-    "stage.architecture.motion_num_layers=1",
-    "stage.architecture.motion_num_heads=2",
-    "stage.architecture.motion_ff_size=64",
-    "stage.architecture.text_latent_dim=32",
-    "stage.architecture.text_num_layers=1",
-    "stage.architecture.text_num_heads=2",
-    "stage.architecture.text_ff_size=64",
-)
 # the synthetic test split has ~6 items at 40 motions: small batches, few pairs, no drop_last
 TINY_PROTOCOL = (
     "replications=2",
@@ -52,18 +35,8 @@ TINY_PROTOCOL = (
 )
 
 
-@pytest.fixture(scope="module")
-def evaluator_dir(tmp_path_factory, compose_train_module) -> Path:
-    """Run directory of a tiny contrastive evaluator (evaluator.safetensors + evaluator.yaml)."""
-    from remodiffuse.training import run_training
-
-    cfg = compose_train_module(tmp_path_factory.mktemp("evaluator"), *TINY_EVALUATOR)
-    run_training(cfg)
-    return Path(cfg.hydra.runtime.output_dir)
-
-
 @pytest.fixture
-def compose_evaluate(tiny_trained_run, evaluator_dir, tmp_path):
+def compose_evaluate(tiny_trained_run, tiny_evaluator_run, tmp_path):
     """Compose conf/evaluate.yaml for the tiny run and evaluator, plus overrides."""
     run_dir, _ = tiny_trained_run
 
@@ -74,7 +47,7 @@ def compose_evaluate(tiny_trained_run, evaluator_dir, tmp_path):
                 "evaluate",
                 overrides=[
                     f"ckpt={run_dir}",
-                    f"evaluator.ckpt={evaluator_dir}",
+                    f"evaluator.ckpt={tiny_evaluator_run}",
                     f"paths.data_dir={run_dir.parent / 'data'}",
                     "dataset.synthetic.num_motions=40",
                     f"out_dir={tmp_path / 'out'}",
@@ -87,10 +60,12 @@ def compose_evaluate(tiny_trained_run, evaluator_dir, tmp_path):
     GlobalHydra.instance().clear()
 
 
-def test_protocol_writes_reproducible_metrics(compose_evaluate, tmp_path, evaluator_dir) -> None:
+def test_protocol_writes_reproducible_metrics(
+    compose_evaluate, tmp_path, tiny_evaluator_run
+) -> None:
     json_path, md_path = run_evaluation(compose_evaluate(), show_progress=False)
     result = json.loads(json_path.read_text())
-    assert result["evaluator"] == f"contrastive:{evaluator_dir}"
+    assert result["evaluator"] == f"contrastive:{tiny_evaluator_run}"
     assert result["replications"] == 2 and result["settings"]["steps"] == 3
     assert result["settings"]["diversity_pairs_used"] <= 4
     real, model = result["rows"][REAL_ROW], result["rows"]["run"]
@@ -105,7 +80,7 @@ def test_protocol_writes_reproducible_metrics(compose_evaluate, tmp_path, evalua
         assert 0 <= model[top]["mean"] <= 1
     assert real["fid"]["mean"] == pytest.approx(0, abs=1e-3)
     lines = md_path.read_text().splitlines()
-    assert evaluator_dir.name in lines[0] and lines[0].startswith("Evaluator:")
+    assert tiny_evaluator_run.name in lines[0] and lines[0].startswith("Evaluator:")
     assert any(line.startswith(f"| {REAL_ROW} |") for line in lines)
     assert any(line.startswith("| run |") and " ± " in line for line in lines)
 

@@ -1,7 +1,6 @@
 """Condition-mixture finetuning end to end: a tiny run, a tiny evaluator, a 3x3 grid."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,36 +13,9 @@ from remodiffuse.diffusion import MIXTURE_FILENAME, load_mixture_yaml
 from remodiffuse.finetune_mixture import run_finetune
 from remodiffuse.mixture_search import SEARCH_FILENAME, coarse_weights, grid_values
 
-TINY_EVALUATOR = (
-    "stage=evaluator",
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
-    "trainer.max_epochs=1",
-    "trainer.log_every_n_steps=1",
-    "stage.architecture.embed_dim=8",
-    "stage.architecture.motion_latent_dim=16",
-    "stage.architecture.motion_num_layers=1",
-    "stage.architecture.motion_num_heads=2",
-    "stage.architecture.motion_ff_size=32",
-    "stage.architecture.text_latent_dim=16",
-    "stage.architecture.text_num_layers=1",
-    "stage.architecture.text_num_heads=2",
-    "stage.architecture.text_ff_size=32",
-)
-
 
 @pytest.fixture(scope="module")
-def evaluator_dir(tmp_path_factory, compose_train_module) -> Path:
-    """Run directory of a tiny contrastive evaluator."""
-    from remodiffuse.training import run_training
-
-    cfg = compose_train_module(tmp_path_factory.mktemp("mixture_evaluator"), *TINY_EVALUATOR)
-    run_training(cfg)
-    return Path(cfg.hydra.runtime.output_dir)
-
-
-@pytest.fixture(scope="module")
-def finetuned(tiny_trained_run, evaluator_dir, tmp_path_factory):
+def finetuned(tiny_trained_run, tiny_evaluator_run, tmp_path_factory):
     """(output directory, search) of a 3x3 grid, 10 sampler steps and 3 Adam steps."""
     run_dir, _ = tiny_trained_run
     out_dir = tmp_path_factory.mktemp("mixture")
@@ -53,7 +25,7 @@ def finetuned(tiny_trained_run, evaluator_dir, tmp_path_factory):
             "finetune_mixture",
             overrides=[
                 f"ckpt={run_dir}",
-                f"evaluator.ckpt={evaluator_dir}",
+                f"evaluator.ckpt={tiny_evaluator_run}",
                 f"paths.data_dir={run_dir.parent / 'data'}",
                 "dataset.synthetic.num_motions=40",
                 f"out_dir={out_dir}",
