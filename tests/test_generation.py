@@ -107,7 +107,7 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     from remodiffuse.data import TextMotionDataset
     from remodiffuse.data.synthetic import ensure_synthetic_dataset
     from remodiffuse.retrieval import RetrievalConfig
-    from remodiffuse.stages.conditioning import build_database, save_statistics
+    from remodiffuse.stages.conditioning import build_database, save_database
     from remodiffuse.text import build_text_encoder
 
     root = ensure_synthetic_dataset(tmp_path / "other", num_motions=30, seed=7)
@@ -115,8 +115,7 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     database = build_database(
         other, build_text_encoder("minilm"), tmp_path / "cache", RetrievalConfig()
     )
-    database.save(tmp_path / "db")
-    save_statistics(tmp_path / "db", other.mean, other.std)
+    save_database(database, tmp_path / "db", other.mean, other.std)
 
     run_dir, _ = tiny_trained_run
     generator = MotionGenerator(run_dir, database=tmp_path / "db")
@@ -135,7 +134,7 @@ def test_generation_retrieves_from_an_imported_mocap_database(tiny_trained_run, 
     from remodiffuse.data import TextMotionDataset
     from remodiffuse.io.importer import prepare_dataset
     from remodiffuse.retrieval import RetrievalConfig
-    from remodiffuse.stages.conditioning import build_database, save_statistics
+    from remodiffuse.stages.conditioning import build_database, save_database
     from remodiffuse.text import build_text_encoder
 
     cmu = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmu-mini"
@@ -147,8 +146,7 @@ def test_generation_retrieves_from_an_imported_mocap_database(tiny_trained_run, 
     database = build_database(
         train, build_text_encoder("minilm"), tmp_path / "cache", RetrievalConfig()
     )
-    database.save(tmp_path / "db")
-    save_statistics(tmp_path / "db", train.mean, train.std)
+    save_database(database, tmp_path / "db", train.mean, train.std)
 
     run_dir, _ = tiny_trained_run
     generator = MotionGenerator(run_dir, database=tmp_path / "db")

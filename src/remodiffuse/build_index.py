@@ -7,7 +7,7 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from remodiffuse.configs import config_dir
-from remodiffuse.stages.conditioning import build_database, save_statistics
+from remodiffuse.stages.conditioning import build_database, save_database
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="build_index")
@@ -24,8 +24,7 @@ def main(cfg: DictConfig) -> None:
         hydra.utils.instantiate(cfg.retrieval),
     )
     out_dir = to_absolute_path(cfg.out_dir)
-    database.save(out_dir)
-    save_statistics(out_dir, datamodule.mean, datamodule.std)
+    save_database(database, out_dir, datamodule.mean, datamodule.std)
     print(
         f"retrieval database: {len(database)} captions, "
         f"{len(set(database.ids.tolist()))} motions, built in "

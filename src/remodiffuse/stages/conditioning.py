@@ -155,6 +155,14 @@ def save_statistics(directory: str | Path, mean: np.ndarray, std: np.ndarray) ->
         np.save(directory / name, np.asarray(values, dtype=np.float32))
 
 
+def save_database(
+    database: RetrievalDatabase, directory: str | Path, mean: np.ndarray, std: np.ndarray
+) -> None:
+    """Save a database with the (D,) normalisation its motions are stored in."""
+    database.save(directory)
+    save_statistics(directory, mean, std)
+
+
 def load_statistics(directory: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
     """(mean, std) saved by `save_statistics`, or None when the directory has none."""
     paths = [Path(directory) / name for name in STATISTICS_FILES]

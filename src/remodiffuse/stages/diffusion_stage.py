@@ -16,6 +16,7 @@ from remodiffuse.models.pretrained import save_pretrained
 from remodiffuse.stages.conditioning import (
     RetrievalConditioner,
     build_conditioner,
+    save_database,
     save_statistics,
 )
 
@@ -160,5 +161,6 @@ class DiffusionStage(LightningModule):
         """Normalisation (mean.npy, std.npy) and the retrieval database (database/) of the run."""
         mean, std = self.trainer.datamodule.mean, self.trainer.datamodule.std
         save_statistics(directory, mean, std)
-        self.conditioner.database.save(Path(directory) / INFERENCE_DATABASE_DIR)
-        save_statistics(Path(directory) / INFERENCE_DATABASE_DIR, mean, std)
+        save_database(
+            self.conditioner.database, Path(directory) / INFERENCE_DATABASE_DIR, mean, std
+        )
