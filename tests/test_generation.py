@@ -40,6 +40,36 @@ def test_checkpoint_file_and_run_directory_load_the_same_weights(tiny_trained_ru
     np.testing.assert_allclose(a.features, b.features, atol=1e-5)
 
 
+def _retrieval_switches(generator: MotionGenerator, monkeypatch) -> list[list[bool]]:
+    """Generate one motion in 3 steps; the retrieval_on rows of every network call."""
+    seen = []
+    forward = generator.model.forward
+
+    def spy(x, t, conditions, text_on, retrieval_on, mask):
+        seen.append(retrieval_on.tolist())
+        return forward(x, t, conditions, text_on, retrieval_on, mask)
+
+    monkeypatch.setattr(generator.model, "forward", spy)
+    generator.generate(["a person walks"], [40], seed=0, steps=3)
+    return seen
+
+
+def test_use_retrieval_false_switches_retrieval_off_in_every_branch(tiny_trained_run, monkeypatch):
+    run_dir, _ = tiny_trained_run
+    default = _retrieval_switches(MotionGenerator(run_dir), monkeypatch)
+    assert len(default) == 3 and any(any(rows) for rows in default)
+    off = _retrieval_switches(MotionGenerator(run_dir, use_retrieval=False), monkeypatch)
+    assert [len(rows) for rows in off] == [len(rows) for rows in default]
+    assert not any(any(rows) for rows in off)
+
+
+def test_a_mixture_config_replaces_the_run_mixture(tiny_trained_run, monkeypatch):
+    run_dir, _ = tiny_trained_run
+    retrieval_only = {"form": "paper", "coarse": [0, 0, 1, 0], "fine": [0, 0, 1, 0]}
+    switches = _retrieval_switches(MotionGenerator(run_dir, mixture=retrieval_only), monkeypatch)
+    assert switches == [[True]] * 3  # one branch evaluated: retrieval only
+
+
 def test_bad_requests_are_clear_errors(generator, tmp_path):
     with pytest.raises(ValueError, match="outside the model's range"):
         generator.generate(["a person walks"], [500])

@@ -20,7 +20,7 @@ from rich.progress import Progress
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.evaluators import MotionTextEvaluator, load_evaluator
-from remodiffuse.generation import MotionGenerator
+from remodiffuse.generation import MotionGenerator, generator_from_config
 from remodiffuse.metrics import (
     balanced_mm_dist,
     diversity,
@@ -338,6 +338,7 @@ def evaluate(
         "num_test_items": count,
         "diversity_pairs_used": pairs,
         "mm_num_samples_used": mm_samples,
+        "use_retrieval": generator.use_retrieval,
     }
     return {
         "evaluator": evaluator.name,
@@ -419,8 +420,7 @@ def run_evaluation(cfg: DictConfig, show_progress: bool = True) -> tuple[Path, P
             evaluator_cfg[key] = to_absolute_path(evaluator_cfg[key])
     evaluator = load_evaluator(evaluator_cfg)
     checkpoint = to_absolute_path(cfg.ckpt)
-    database = to_absolute_path(cfg.database) if cfg.database else None
-    generator = MotionGenerator(checkpoint, cfg.device, database=database)
+    generator = generator_from_config(cfg)
     datamodule = instantiate(cfg.dataset, root=to_absolute_path(cfg.dataset.root))
     datamodule.prepare_data()
     datamodule.setup("test")

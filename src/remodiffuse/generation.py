@@ -1,7 +1,7 @@
 """Text -> motion with a trained run: load it, retrieve, sample with the condition mixture."""
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,11 +9,11 @@ from typing import Any
 import hydra
 import numpy as np
 import torch
-from omegaconf import OmegaConf
+from hydra.utils import to_absolute_path
+from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import load_file
 
 from remodiffuse.diffusion import (
-    ConditionMixture,
     build_diffusion,
     build_sampler,
     mixture_denoise_fn,
@@ -87,16 +87,23 @@ def _read_lightning_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, to
 
 
 class MotionGenerator:
-    """A trained run ready to sample: model, text encoder, retrieval database and statistics."""
+    """A trained run ready to sample: model, text encoder, retrieval database and statistics.
+
+    mixture: a conf/mixture config (default: the run's mixture.yaml, else the released form).
+    use_retrieval=False switches the retrieval condition off in every mixture branch (the
+    no-retrieval baseline of the paper's Table 6, for a run trained with retrieval_dropout=1).
+    """
 
     def __init__(
         self,
         path: str | Path,
         device: str | torch.device = "cpu",
         database: str | Path | None = None,
-        mixture: ConditionMixture | None = None,
+        mixture: Mapping[str, Any] | None = None,
+        use_retrieval: bool = True,
     ) -> None:
         self.model, self.config, self.run_dir = load_run(path, device)
+        self.use_retrieval = use_retrieval
         self.device = torch.device(device)
         dataset = self.config["dataset"]
         self.skeleton = dataset["skeleton"]
@@ -115,7 +122,7 @@ class MotionGenerator:
             for a, b in zip(database_statistics, (self.mean, self.std), strict=True)
         )
         self.retrieval_statistics = None if same else (*database_statistics, self.mean, self.std)
-        self.mixture = mixture or mixture_for(dataset["name"], checkpoint_dir=self.run_dir)
+        self.mixture = mixture_for(dataset["name"], checkpoint_dir=self.run_dir, cfg=mixture)
         self.diffusion = build_diffusion(self.config["diffusion"])
 
     def check_length(self, length: int) -> None:
@@ -157,6 +164,7 @@ class MotionGenerator:
 
         def model_call(x, t, text_on, retrieval_on, branch_index):
             copies = x.shape[0] // batch
+            retrieval_on = retrieval_on & self.use_retrieval
             return self.model(
                 x, t, conditions.repeat(copies), text_on, retrieval_on, mask.repeat(copies, 1)
             )
@@ -182,6 +190,18 @@ class MotionGenerator:
                 )
             )
         return results
+
+
+def generator_from_config(cfg: DictConfig) -> MotionGenerator:
+    """The generator of an entry point's ckpt, device, database, mixture and use_retrieval keys."""
+    mixture = cfg.get("mixture")
+    return MotionGenerator(
+        to_absolute_path(cfg.ckpt),
+        cfg.device,
+        database=to_absolute_path(cfg.database) if cfg.get("database") else None,
+        mixture=OmegaConf.to_container(mixture, resolve=True) if mixture is not None else None,
+        use_retrieval=cfg.get("use_retrieval", True),
+    )
 
 
 def read_prompts(path: str | Path, default_length: int) -> list[tuple[str, int]]:
