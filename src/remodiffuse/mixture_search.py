@@ -1,44 +1,46 @@
-"""Condition-mixture finetuning (paper section 3.4, "Parameter Finetuning").
+"""Condition-mixture finetuning (paper section 3.4, "Parameter Finetuning"): the search state.
 
-(a) `grid_search`: coarse weights (both, text, retr, none) = (w1, w2, 1 - w1 - w2, 0) on a grid,
-    scored by FID of generated vs real training motions under the contrastive evaluator. Every
-    grid point uses the same noise and uses its coarse weights for all sampling steps.
-(b) `learn_fine_weights`: from x_t at the switch step (sampled once with the best coarse weights),
-    learn (w1, w2, w3), w4 = 1 - w1 - w2 - w3, with Adam on a differentiable FID, back-propagating
-    through the last sampling steps only; the diffusion network and the evaluator are frozen.
+(a) `MixtureSearch.grid_search`: coarse weights (both, text, retr, none) = (w1, w2, 1 - w1 - w2, 0)
+    on a grid, scored by FID of generated vs real training motions under the contrastive evaluator.
+    Every grid point uses the same noise and its coarse weights for all sampling steps; each point
+    is one JSON file in a grid directory, so a Hydra sweep and a later search share them.
+(b) `MixtureSearch.fine_fid`: the differentiable FID of the last sampling steps run from x_t at the
+    switch step with learnable weights; `remodiffuse.stages.MixtureStage` trains them with Adam.
 """
+
+from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from remodiffuse.data import TextMotionDataset
+from remodiffuse.data import MotionDataModule, TextMotionDataset
 from remodiffuse.diffusion import (
-    MIXTURE_FILENAME,
     RETRIEVAL_ON,
     TEXT_ON,
     PaperMixture,
     Sampler,
     build_sampler,
-    save_mixture_yaml,
 )
 from remodiffuse.evaluators import ContrastiveEvaluator, renormalize
 from remodiffuse.evaluators.common import length_mask
-from remodiffuse.generation import MotionGenerator
 from remodiffuse.metrics import activation_statistics_torch, frechet_distance_torch
 from remodiffuse.motion.normalization import NORMALIZE_EPS
-from remodiffuse.stages.conditioning import encode_retrieved
+
+if TYPE_CHECKING:  # remodiffuse.stages (imported by generation) imports this module
+    from remodiffuse.generation import MotionGenerator
 
 log = logging.getLogger(__name__)
 
 SEARCH_FILENAME = "mixture_search.json"
+GRID_DIRNAME = "mixture_grid"
 Statistics = tuple[Tensor, Tensor]  # float64 mean (E,), covariance (E, E)
 
 
@@ -53,7 +55,7 @@ class SearchItems:
     std: np.ndarray  # (D,)
 
     @classmethod
-    def from_dataset(cls, dataset: TextMotionDataset, num_items: int | None) -> "SearchItems":
+    def from_dataset(cls, dataset: TextMotionDataset, num_items: int | None) -> SearchItems:
         """The first num_items items of the dataset (all when None), in dataset order."""
         count = len(dataset) if num_items is None else min(num_items, len(dataset))
         items = [dataset[index] for index in range(count)]
@@ -62,6 +64,20 @@ class SearchItems:
         for row, item in enumerate(items):
             motions[row, : item["length"]] = item["motion"].numpy()[: item["length"]]
         return cls([item["caption"] for item in items], lengths, motions, dataset.mean, dataset.std)
+
+    @classmethod
+    def from_datamodule(cls, datamodule: MotionDataModule, num_items: int | None) -> SearchItems:
+        """The first training items, read deterministically (first caption, no random crop)."""
+        dataset = TextMotionDataset(
+            datamodule.root,
+            "train",
+            min_length=datamodule.min_length,
+            max_length=datamodule.max_length,
+            unit_length=datamodule.unit_length,
+            fps=datamodule.fps,
+            long_motions=datamodule.eval_long_motions,
+        )
+        return cls.from_dataset(dataset, num_items)
 
 
 @dataclass(frozen=True)
@@ -84,12 +100,48 @@ def grid_values(low: float, high: float, step: float) -> list[float]:
     return [round(low + i * step, 9) for i in range(count)]
 
 
+def grid_key(w1: float, w2: float) -> tuple[float, float]:
+    """(w1, w2) rounded to 1e-6, so sweep values and grid values compare equal."""
+    return round(float(w1), 6), round(float(w2), 6)
+
+
+def grid_point_path(grid_dir: str | Path, w1: float, w2: float) -> Path:
+    """The JSON file of one grid point: <grid_dir>/w1=<w1>_w2=<w2>.json."""
+    return Path(grid_dir) / f"w1={w1:g}_w2={w2:g}.json"
+
+
+def write_grid_point(grid_dir: str | Path, point: GridPoint, settings: Mapping[str, Any]) -> Path:
+    """Write w1, w2, FID and the settings that make points comparable (atomically)."""
+    path = grid_point_path(grid_dir, point.w1, point.w2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"w1": point.w1, "w2": point.w2, "fid": point.fid, **settings}
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(record, indent=2))
+    partial.replace(path)
+    return path
+
+
+def read_grid_points(
+    grid_dir: str | Path, settings: Mapping[str, Any]
+) -> dict[tuple[float, float], GridPoint]:
+    """The grid points of grid_dir computed with exactly these settings, keyed by (w1, w2)."""
+    points = {}
+    for path in sorted(Path(grid_dir).glob("*.json")):
+        record = json.loads(path.read_text())
+        if all(record.get(key) == value for key, value in settings.items()):
+            point = GridPoint(float(record["w1"]), float(record["w2"]), float(record["fid"]))
+            points[grid_key(point.w1, point.w2)] = point
+    return points
+
+
 class BatchSampler:
     """One batch of prompts ready to denoise: the frozen network's four-branch calls."""
 
     def __init__(
         self, generator: MotionGenerator, texts: Sequence[str], lengths: np.ndarray
     ) -> None:
+        from remodiffuse.stages.conditioning import encode_retrieved  # stages imports this module
+
         features = generator.encoder.encode(list(texts))
         neighbours, _ = generator.database.query(
             features.sentence.cpu().numpy(), lengths, exclude="none"
@@ -124,7 +176,7 @@ class BatchSampler:
         timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
         out = self.model_call(x_t.repeat(4, 1, 1), timesteps, text_on, retrieval_on)
         out = out.reshape(4, *x_t.shape)  # (4, B, T, D)
-        return torch.einsum("k,kbtd->btd", weights.to(out.dtype), out)  # (B, T, D)
+        return torch.einsum("k,kbtd->btd", weights.to(out), out)  # (B, T, D)
 
 
 def run_steps(
@@ -178,7 +230,7 @@ class MixtureSearch:
         switch_fraction: float = 0.8,
         batch_size: int = 32,
     ) -> None:
-        self.generator, self.evaluator, self.items = generator, evaluator, items
+        self.generator, self.evaluator, self.items, self.seed = generator, evaluator, items, seed
         generator.model.requires_grad_(False)
         evaluator.model.requires_grad_(False)
         self.sampler = build_sampler(generator.config["diffusion"], generator.diffusion, steps)
@@ -223,47 +275,54 @@ class MixtureSearch:
         embeddings = embed(self.evaluator, motions, self.items.lengths, gen.mean, gen.std)
         return fid_to(self.real, embeddings)
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What makes two grid FIDs comparable (stored with every grid point)."""
+        return {
+            "num_items": len(self.items.texts),
+            "steps": self.sampler.num_steps,
+            "seed": self.seed,
+            "switch_fraction": self.switch_fraction,
+            "evaluator": self.evaluator.name,
+        }
+
     @torch.no_grad()
-    def grid_search(self, values: Sequence[float]) -> tuple[list[float], list[GridPoint]]:
-        """Best coarse weights (4,) and every (w1, w2, FID) of the values x values grid."""
+    def grid_point(self, w1: float, w2: float) -> GridPoint:
+        """FID of the coarse weights (w1, w2, 1 - w1 - w2, 0) used for every step (inf if NaN)."""
+        weights = torch.tensor(coarse_weights(w1, w2))
+        value = float(self.fid(self.sample(weights, 0, self.sampler.num_steps, self.noise)))
+        log.info("grid w1=%+.2f w2=%+.2f fid=%.4f", w1, w2, value)
+        return GridPoint(w1, w2, value if np.isfinite(value) else float("inf"))
+
+    def grid_search(
+        self, values: Sequence[float], grid_dir: str | Path, write: bool = True
+    ) -> list[GridPoint]:
+        """The values x values grid: grid_dir's points of the same settings, the rest computed.
+
+        With `write`, every computed point is written to grid_dir as well.
+        """
+        known = read_grid_points(grid_dir, self.settings)
         table = []
         for w1 in values:
             for w2 in values:
-                weights = torch.tensor(coarse_weights(w1, w2))
-                motions = self.sample(weights, 0, self.sampler.num_steps, self.noise)
-                value = float(self.fid(motions))
-                table.append(GridPoint(w1, w2, value if np.isfinite(value) else float("inf")))
-                log.info("grid w1=%+.2f w2=%+.2f fid=%.4f", w1, w2, value)
-        best = min(table, key=lambda point: point.fid)
-        return coarse_weights(best.w1, best.w2), table
+                point = known.get(grid_key(w1, w2))
+                if point is None:
+                    point = self.grid_point(w1, w2)
+                    if write:
+                        write_grid_point(grid_dir, point, self.settings)
+                else:
+                    log.info("grid w1=%+.2f w2=%+.2f fid=%.4f (read)", w1, w2, point.fid)
+                table.append(GridPoint(w1, w2, point.fid))
+        return table
 
-    def learn_fine_weights(
-        self, coarse: Sequence[float], steps: int = 1000, lr: float = 0.01
-    ) -> tuple[list[float], list[float]]:
-        """Fine weights (4,) with the lowest differentiable FID seen, and the FID per Adam step.
+    @torch.no_grad()
+    def switch_state(self, coarse: Sequence[float]) -> Tensor:
+        """x_t (N, T, D) at the switch step, from the fixed noise with the coarse weights (4,)."""
+        return self.sample(torch.tensor(list(coarse)), 0, self.switch, self.noise)
 
-        Starts from (coarse[0], coarse[1], coarse[2]); w4 = 1 - w1 - w2 - w3.
-        """
-        with torch.no_grad():
-            x_switch = self.sample(torch.tensor(list(coarse)), 0, self.switch, self.noise)
-        free = torch.nn.Parameter(torch.tensor(list(coarse[:3]), dtype=torch.float32))
-        optimizer = torch.optim.Adam([free], lr=lr)
-        curve: list[float] = []
-        best_weights, best_fid = list(coarse), float("inf")
-        for step in range(steps):
-            weights = torch.cat([free, 1 - free.sum(0, keepdim=True)])  # (4,)
-            motions = self.sample(weights, self.switch, self.sampler.num_steps, x_switch)
-            loss = self.fid(motions)
-            optimizer.zero_grad()
-            loss.backward()
-            value = float(loss.detach())
-            curve.append(value)
-            if value < best_fid:
-                best_weights, best_fid = weights.detach().double().tolist(), value
-            log.info("adam step %d fid=%.4f weights=%s", step, value, weights.tolist())
-            optimizer.step()
-        best_weights[3] = 1.0 - sum(best_weights[:3])
-        return best_weights, curve
+    def fine_fid(self, weights: Tensor, x_switch: Tensor) -> Tensor:
+        """Differentiable FID (0-d) of the last steps from x_switch (N, T, D) with weights (4,)."""
+        return self.fid(self.sample(weights, self.switch, self.sampler.num_steps, x_switch))
 
 
 def grid_table(table: Sequence[GridPoint]) -> str:
@@ -279,32 +338,3 @@ def grid_table(table: Sequence[GridPoint]) -> str:
         row = " | ".join(f"{cells[(w1, w2)]:.4f}" for w2 in w2s)
         lines.append(f"| {w1:+.2f} | {row} |")
     return "\n".join(lines)
-
-
-def run_search(
-    search: MixtureSearch,
-    values: Sequence[float],
-    learn_steps: int,
-    lr: float,
-    out_dir: str | Path,
-) -> tuple[Path, dict[str, Any]]:
-    """Grid search, then fine-weight learning; writes mixture.yaml and mixture_search.json."""
-    coarse, table = search.grid_search(values)
-    log.info("grid FID:\n%s", grid_table(table))
-    fine, curve = search.learn_fine_weights(coarse, learn_steps, lr)
-    log.info("coarse %s, fine %s", coarse, fine)
-    mixture = PaperMixture(coarse, fine, search.switch_fraction)
-    out_dir = Path(out_dir)
-    path = save_mixture_yaml(out_dir / MIXTURE_FILENAME, mixture)
-    report = {
-        "coarse": [float(w) for w in mixture.coarse],
-        "fine": [float(w) for w in mixture.fine],
-        "switch_fraction": search.switch_fraction,
-        "sampler_steps": search.sampler.num_steps,
-        "switch_step": search.switch,
-        "num_items": len(search.items.texts),
-        "grid": [{"w1": p.w1, "w2": p.w2, "fid": p.fid} for p in table],
-        "learning_curve": curve,
-    }
-    (out_dir / SEARCH_FILENAME).write_text(json.dumps(report, indent=2))
-    return path, report

@@ -3,5 +3,12 @@
 from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
 from remodiffuse.stages.diffusion_stage import DiffusionStage
 from remodiffuse.stages.evaluator_stage import EvaluatorStage
+from remodiffuse.stages.mixture_stage import MixtureStage
 
-__all__ = ["DiffusionStage", "EvaluatorStage", "RetrievalConditioner", "build_conditioner"]
+__all__ = [
+    "DiffusionStage",
+    "EvaluatorStage",
+    "MixtureStage",
+    "RetrievalConditioner",
+    "build_conditioner",
+]
