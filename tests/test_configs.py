@@ -24,6 +24,8 @@ def test_default_is_offline_synthetic_on_cpu(compose_train):
     assert cfg.trainer.accelerator == "cpu"
     assert OmegaConf.to_container(cfg.dataset.synthetic) == {"num_motions": 2000, "seed": 0}
     assert cfg.stage.lr == 1e-3 and cfg.trainer.max_epochs == 20
+    # the CPU preset raises only the diffusion stage's learning rate
+    assert compose_train("stage=evaluator").stage.lr == 1e-4
 
 
 @pytest.mark.parametrize("experiment,dataset", [("humanml3d", "humanml3d"), ("kit", "kit")])
