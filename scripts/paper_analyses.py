@@ -243,14 +243,17 @@ def run_ablation(args: argparse.Namespace) -> dict[str, Any]:
 
 def plot_ablation(evaluator: str, rows: dict[str, dict], path: Path) -> None:
     keys = ("fid", "r_precision_top3", "mm_dist", "tail_mm_dist", "balanced_mm_dist")
-    fig, axes = plt.subplots(1, len(keys), figsize=(3 * len(keys), 3.2))
     names = list(rows)
+    height = 1.2 + 0.4 * len(names)
+    fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys) + 2, height), sharey=True)
     for ax, key in zip(axes, keys, strict=True):
         means = [rows[name][key]["mean"] for name in names]
         errors = [rows[name][key]["conf95"] for name in names]
-        ax.bar(range(len(names)), means, yerr=errors, color=[f"C{i}" for i in range(len(names))])
-        ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
+        colors = [f"C{i}" for i in range(len(names))]
+        ax.barh(range(len(names)), means, xerr=errors, color=colors)
         ax.set_title(METRIC_COLUMNS[key], fontsize=10)
+    axes[0].set_yticks(range(len(names)), names, fontsize=8)
+    axes[0].invert_yaxis()
     fig.suptitle(f"Ablation under {evaluator} (mean ± 95% interval)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
