@@ -39,12 +39,15 @@ from remodiffuse.evaluation import (  # noqa: E402
     METRIC_COLUMNS,
     REAL_ROW,
     EvaluationItems,
+    caption_features,
+    caption_rareness,
     embed_motions,
     embed_texts,
+    matching_metrics,
 )
 from remodiffuse.evaluators import load_evaluator  # noqa: E402
 from remodiffuse.generation import MotionGenerator  # noqa: E402
-from remodiffuse.metrics import fid, matching_score, r_precision, rareness  # noqa: E402
+from remodiffuse.metrics import fid  # noqa: E402
 
 DEFAULT_LAMS = "0,0.01,0.03,0.1,0.3,1,3"
 EXAMPLE_QUANTILES = (0.0, 0.25, 0.5, 0.75, 0.95, 1.0)
@@ -71,15 +74,6 @@ def test_items(generator: MotionGenerator, root: Path) -> EvaluationItems:
         fps=dataset["fps"],
     )
     return EvaluationItems.from_dataset(test, None)
-
-
-def sentence_features(generator: MotionGenerator, captions: Sequence[str]) -> np.ndarray:
-    """(Q, Ds) sentence features of captions with the run's text encoder, in batches."""
-    chunks = [
-        generator.encoder.encode(list(captions[start : start + 256])).sentence.cpu().numpy()
-        for start in range(0, len(captions), 256)
-    ]
-    return np.concatenate(chunks)
 
 
 def rareness_report(rare: np.ndarray, captions: Sequence[str], bins: int = 100) -> dict[str, Any]:
@@ -119,9 +113,7 @@ def plot_rareness(report: dict[str, Any], path: Path) -> None:
 def run_rareness(args: argparse.Namespace) -> dict[str, Any]:
     generator = MotionGenerator(args.run, args.device)
     test = test_items(generator, args.root)
-    rare = rareness(
-        sentence_features(generator, test.captions), generator.database.sentence_features
-    )  # (Q,)
+    rare = caption_rareness(generator, test.captions)  # (Q,)
     report = rareness_report(rare, test.captions)
     plot_rareness(report, args.out_dir / "rareness.png")
     lines = ["| quantile | rareness | caption |", "|---|---|---|"]
@@ -146,14 +138,7 @@ def retrieved_as_generated(
 
 def paired_scores(text_emb: np.ndarray, motion_emb: np.ndarray, real_emb: np.ndarray) -> dict:
     """FID, R-precision top1-3 and MM-Dist of (Q, E) embeddings (batches of 32, drop last)."""
-    top = r_precision(text_emb, motion_emb, batch_size=BATCH, drop_last=True)
-    return {
-        "fid": fid(real_emb, motion_emb),
-        "r_precision_top1": float(top[0]),
-        "r_precision_top2": float(top[1]),
-        "r_precision_top3": float(top[2]),
-        "mm_dist": matching_score(text_emb, motion_emb, batch_size=BATCH, drop_last=True),
-    }
+    return {"fid": fid(real_emb, motion_emb)} | matching_metrics(text_emb, motion_emb, BATCH)
 
 
 def run_lambda_sweep(args: argparse.Namespace) -> dict[str, Any]:
@@ -163,7 +148,7 @@ def run_lambda_sweep(args: argparse.Namespace) -> dict[str, Any]:
     # the database's motions are stored in its own statistics (the run's unless another database)
     statistics = generator.retrieval_statistics or (generator.mean, generator.std)
     database_mean, database_std = statistics[:2]
-    features = sentence_features(generator, test.captions)  # (Q, Ds)
+    features = caption_features(generator, test.captions)  # (Q, Ds)
     text_emb = embed_texts(evaluator, test, BATCH)  # (Q, E)
     real_emb = embed_motions(evaluator, test.motions, test.mean, test.std, BATCH)  # (Q, E)
     rows = [{"lam": None, "label": REAL_ROW} | paired_scores(text_emb, real_emb, real_emb)]

@@ -197,10 +197,14 @@ def _scaled(requested: int, available: int, what: str) -> int:
     return min(requested, available)
 
 
-def _test_rareness(generator: MotionGenerator, captions: list[str]) -> np.ndarray:
-    """(Q,) rareness of the test captions against the database's training captions."""
-    features = generator.encoder.encode(captions).sentence.cpu().numpy()  # (Q, Ds)
-    return rareness(features, generator.database.sentence_features)
+def caption_features(generator: MotionGenerator, captions: list[str]) -> np.ndarray:
+    """(Q, Ds) sentence features of captions with the run's text encoder."""
+    return generator.encoder.encode(captions).sentence.cpu().numpy()
+
+
+def caption_rareness(generator: MotionGenerator, captions: list[str]) -> np.ndarray:
+    """(Q,) rareness of captions against the database's training captions."""
+    return rareness(caption_features(generator, captions), generator.database.sentence_features)
 
 
 class _Generation:
@@ -239,6 +243,19 @@ class _Generation:
         return motions
 
 
+def matching_metrics(
+    text_emb: np.ndarray, motion_emb: np.ndarray, batch_size: int = 32, drop_last: bool = True
+) -> dict[str, float]:
+    """R-precision top1-3 and MM-Dist of (Q, E) paired embeddings, in batches."""
+    top = r_precision(text_emb, motion_emb, batch_size=batch_size, drop_last=drop_last)  # (3,)
+    return {
+        "r_precision_top1": float(top[0]),
+        "r_precision_top2": float(top[1]),
+        "r_precision_top3": float(top[2]),
+        "mm_dist": matching_score(text_emb, motion_emb, batch_size=batch_size, drop_last=drop_last),
+    }
+
+
 def _paired_metrics(
     text_emb: np.ndarray,
     motion_emb: np.ndarray,
@@ -246,14 +263,10 @@ def _paired_metrics(
     settings: EvaluationSettings,
 ) -> dict[str, float]:
     """R-precision top1-3, MM-Dist and rareness-aware MM of (Q, E) paired embeddings."""
-    batch, drop_last = settings.rprecision_batch_size, settings.drop_last
-    top = r_precision(text_emb, motion_emb, batch_size=batch, drop_last=drop_last)  # (3,)
     distances = matching_distances(text_emb, motion_emb)  # (Q,)
-    return {
-        "r_precision_top1": float(top[0]),
-        "r_precision_top2": float(top[1]),
-        "r_precision_top3": float(top[2]),
-        "mm_dist": matching_score(text_emb, motion_emb, batch_size=batch, drop_last=drop_last),
+    return matching_metrics(
+        text_emb, motion_emb, settings.rprecision_batch_size, settings.drop_last
+    ) | {
         "tail_mm_dist": tail_mm_dist(distances, rare, settings.tail_fraction),
         "balanced_mm_dist": balanced_mm_dist(distances, rare, settings.balanced_bins),
     }
@@ -298,7 +311,7 @@ def evaluate(
     real_emb = embed_motions(
         evaluator, test.motions, test.mean, test.std, settings.batch_size
     )  # (Q, E)
-    rare = _test_rareness(generator, test.captions)  # (Q,)
+    rare = caption_rareness(generator, test.captions)  # (Q,)
 
     values: dict[str, dict[str, list[float]]] = {REAL_ROW: {}, "model": {}}
 
