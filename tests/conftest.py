@@ -1,6 +1,7 @@
-"""Shared test fixtures: composed Hydra configs and the location of ../shared."""
+"""Shared test fixtures: composed Hydra configs and the reference data of ../shared."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,77 @@ from remodiffuse.configs import config_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_ROOT = REPO_ROOT.parent / "shared"
+SHARED_PARTS = ("fixtures", "data")  # the top folders of ../shared a test may require
+
+
+def shared_path(*parts: str) -> Path:
+    """../shared/<parts> beside the repository, whether or not it exists.
+
+    `parts` starts with "fixtures" (reference fixtures; the root is $REMODIFFUSE_FIXTURES when
+    set) or "data" (real data samples).
+    """
+    if not parts or parts[0] not in SHARED_PARTS:
+        raise ValueError(f"a shared path starts with one of {SHARED_PARTS}, got {parts}")
+    override = os.environ.get("REMODIFFUSE_FIXTURES")
+    if parts[0] == "fixtures" and override:
+        return Path(override).joinpath(*parts[1:])
+    return SHARED_ROOT.joinpath(*parts)
+
+
+def fixtures_required() -> bool:
+    """Whether a missing shared fixture fails: CI=true or REMODIFFUSE_REQUIRE_FIXTURES=1."""
+    return (
+        os.environ.get("CI", "").lower() in {"true", "1"}
+        or os.environ.get("REMODIFFUSE_REQUIRE_FIXTURES") == "1"
+    )
+
+
+def require_shared(*parts: str) -> Path:
+    """`shared_path(*parts)` when it exists; otherwise skip the test naming the path, or fail it
+    under CI=true / REMODIFFUSE_REQUIRE_FIXTURES=1 (parity tests must not pass by skipping)."""
+    path = shared_path(*parts)
+    if path.exists():
+        return path
+    message = f"shared fixture not found: {path}"
+    if parts[0] == "fixtures":
+        message += " (set REMODIFFUSE_FIXTURES to the fixtures root)"
+    if fixtures_required():
+        pytest.fail(f"{message}; required because CI=true or REMODIFFUSE_REQUIRE_FIXTURES=1")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
-def fixtures_root() -> Path:
-    """Reference fixtures: $REMODIFFUSE_FIXTURES, else ../shared/fixtures beside the repository."""
-    return Path(os.environ.get("REMODIFFUSE_FIXTURES", SHARED_ROOT / "fixtures"))
+def require_fixture() -> Callable[..., Path]:
+    """`require_shared`: require_fixture("fixtures", "metrics", "fid.npz") -> Path, or skip/fail.
+
+    The one lookup of ../shared for every test; see `require_shared` for the policy.
+    """
+    return require_shared
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fixture_files(*parts, patterns): parametrize `fixture_file` over the files of "
+        "../shared/<parts> matching the glob patterns",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests needing `fixture_file` run once per file found by their `fixture_files` marker.
+
+    Each parameter is the tuple of parts to pass to `require_fixture`; with no file found there is
+    one parameter naming the first pattern, so the test skips (or fails under CI) naming it.
+    """
+    marker = metafunc.definition.get_closest_marker("fixture_files")
+    if marker is None or "fixture_file" not in metafunc.fixturenames:
+        return
+    parts, patterns = marker.args, marker.kwargs["patterns"]
+    directory = shared_path(*parts)
+    names = [path.name for pattern in patterns for path in sorted(directory.glob(pattern))]
+    params = [(*parts, name) for name in names] or [(*parts, patterns[0])]
+    ids = [Path(name).stem for name in names] or ["missing"]
+    metafunc.parametrize("fixture_file", params, ids=ids, scope="module")
 
 
 def compose_train_config(directory: Path, *overrides: str) -> DictConfig:

@@ -157,9 +157,10 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
 
 
 @pytest.mark.slow
-def test_generation_retrieves_from_an_imported_mocap_database(tiny_trained_run, tmp_path):
+def test_generation_retrieves_from_an_imported_mocap_database(
+    tiny_trained_run, tmp_path, require_fixture
+):
     import csv
-    from pathlib import Path
 
     from remodiffuse.data import TextMotionDataset
     from remodiffuse.io.importer import prepare_dataset
@@ -167,9 +168,7 @@ def test_generation_retrieves_from_an_imported_mocap_database(tiny_trained_run, 
     from remodiffuse.stages.conditioning import build_database, save_database
     from remodiffuse.text import build_text_encoder
 
-    cmu = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmu-mini"
-    if not cmu.is_dir():
-        pytest.skip(f"CMU takes not available at {cmu}")
+    cmu = require_fixture("data", "cmu-mini")
     descriptions = cmu / "cmu-descriptions.csv"
     prepare_dataset(cmu, tmp_path / "cmu", captions=descriptions)
     train = TextMotionDataset(tmp_path / "cmu", "train", long_motions="window")

@@ -33,6 +33,7 @@ from remodiffuse.evaluators import ContrastiveEvaluator, renormalize
 from remodiffuse.evaluators.common import length_mask
 from remodiffuse.metrics import activation_statistics_torch, frechet_distance_torch
 from remodiffuse.motion.normalization import NORMALIZE_EPS
+from remodiffuse.retrieval import RetrievalDatabase
 
 if TYPE_CHECKING:  # remodiffuse.stages (imported by generation) imports this module
     from remodiffuse.generation import MotionGenerator
@@ -46,9 +47,10 @@ Statistics = tuple[Tensor, Tensor]  # float64 mean (E,), covariance (E, E)
 
 @dataclass(frozen=True)
 class SearchItems:
-    """Real items the FID compares against: captions, lengths and normalised motions."""
+    """Real items the FID compares against: captions, motion ids, lengths, normalised motions."""
 
     texts: list[str]
+    motion_ids: list[str]  # excluded from each item's retrieval, as in training
     lengths: np.ndarray  # (N,) int64
     motions: np.ndarray  # (N, T, D) float32, zero-padded, normalised with mean / std
     mean: np.ndarray  # (D,)
@@ -63,7 +65,14 @@ class SearchItems:
         motions = np.zeros((count, int(lengths.max()), dataset.feature_dim), dtype=np.float32)
         for row, item in enumerate(items):
             motions[row, : item["length"]] = item["motion"].numpy()[: item["length"]]
-        return cls([item["caption"] for item in items], lengths, motions, dataset.mean, dataset.std)
+        return cls(
+            [item["caption"] for item in items],
+            [item["motion_id"] for item in items],
+            lengths,
+            motions,
+            dataset.mean,
+            dataset.std,
+        )
 
     @classmethod
     def from_datamodule(cls, datamodule: MotionDataModule, num_items: int | None) -> SearchItems:
@@ -134,18 +143,36 @@ def read_grid_points(
     return points
 
 
+def training_neighbours(
+    database: RetrievalDatabase,
+    sentence: np.ndarray,
+    lengths: np.ndarray,
+    motion_ids: Sequence[str],
+) -> np.ndarray:
+    """(B, k) neighbours of training items, their own motions excluded by the training rule."""
+    exclude = database.config.exclude
+    exclude_ids = list(motion_ids) if exclude == "id" else None
+    neighbours, _ = database.query(sentence, lengths, exclude_ids=exclude_ids, exclude=exclude)
+    return neighbours
+
+
 class BatchSampler:
-    """One batch of prompts ready to denoise: the frozen network's four-branch calls."""
+    """One batch of training prompts ready to denoise: the frozen network's four-branch calls."""
 
     def __init__(
-        self, generator: MotionGenerator, texts: Sequence[str], lengths: np.ndarray
+        self,
+        generator: MotionGenerator,
+        texts: Sequence[str],
+        lengths: np.ndarray,
+        motion_ids: Sequence[str],
     ) -> None:
         from remodiffuse.stages.conditioning import encode_retrieved  # stages imports this module
 
         features = generator.encoder.encode(list(texts))
-        neighbours, _ = generator.database.query(
-            features.sentence.cpu().numpy(), lengths, exclude="none"
+        self.neighbours = training_neighbours(
+            generator.database, features.sentence.cpu().numpy(), lengths, motion_ids
         )  # (B, k)
+        neighbours = self.neighbours
         self.conditions = encode_retrieved(
             generator.model,
             generator.database,
@@ -242,7 +269,8 @@ class MixtureSearch:
             slice(start, start + batch_size) for start in range(0, len(items.texts), batch_size)
         ]
         self.batches = [
-            BatchSampler(generator, items.texts[s], items.lengths[s]) for s in self.slices
+            BatchSampler(generator, items.texts[s], items.lengths[s], items.motion_ids[s])
+            for s in self.slices
         ]
         shape = (len(items.texts), items.motions.shape[1], generator.model.config.input_feats)
         noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))  # (N, T, D)

@@ -7,6 +7,8 @@ import hydra
 import lightning
 from omegaconf import DictConfig
 
+from remodiffuse.stages.step_seeding import StepSeeding
+
 log = logging.getLogger(__name__)
 
 
@@ -15,7 +17,8 @@ def run_training(cfg: DictConfig) -> Path:
     lightning.seed_everything(cfg.seed, workers=True)
     datamodule = hydra.utils.instantiate(cfg.dataset)
     stage = hydra.utils.instantiate(cfg.stage, _recursive_=False)
-    callbacks = [hydra.utils.instantiate(c) for c in cfg.get("callbacks", {}).values()]
+    configured = [hydra.utils.instantiate(c) for c in cfg.get("callbacks", {}).values()]
+    callbacks = [StepSeeding(cfg.seed), *configured]  # first: the others see the step's seed
     loggers = [hydra.utils.instantiate(c) for c in cfg.get("logger", {}).values()]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     trainer.fit(stage, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))

@@ -21,7 +21,6 @@ from remodiffuse.evaluators.t2m import (
     TextEncoderBiGRUCo,
 )
 
-SHARED_META = Path(__file__).resolve().parents[3] / "shared" / "data" / "humanml3d-meta"
 WORDS = ["unk", "sos", "eos", "a", "person", "walk", "forward", "left", "slowly"]
 D = 263
 
@@ -142,17 +141,17 @@ def test_errors_name_the_missing_file_and_mismatch(released, tmp_path) -> None:
         evaluator.embed_motions(np.zeros((1, 8, D)), [8], np.zeros(251), np.ones(251))
 
 
-@pytest.mark.skipif(not SHARED_META.is_dir(), reason="../shared/data/humanml3d-meta is absent")
-def test_shared_evaluator_statistics_load(released) -> None:
+def test_shared_evaluator_statistics_load(released, require_fixture) -> None:
     root, _, _ = released
+    meta = require_fixture("data", "humanml3d-meta")
     evaluator = load_evaluator(
         {
             "kind": "t2m",
             "root": str(root),
-            "mean": str(SHARED_META / "evaluator_t2m_mean.npy"),
-            "std": str(SHARED_META / "evaluator_t2m_std.npy"),
+            "mean": str(meta / "evaluator_t2m_mean.npy"),
+            "std": str(meta / "evaluator_t2m_std.npy"),
         }
     )
-    model_mean, model_std = np.load(SHARED_META / "Mean.npy"), np.load(SHARED_META / "Std.npy")
+    model_mean, model_std = np.load(meta / "Mean.npy"), np.load(meta / "Std.npy")
     motions = np.zeros((1, 16, D), np.float32)  # the model's mean pose
     assert np.isfinite(evaluator.embed_motions(motions, [16], model_mean, model_std)).all()

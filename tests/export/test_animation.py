@@ -120,10 +120,8 @@ def test_load_features_converts_to_joints(tmp_path):
         assert skeleton == name and joints.shape == (9, joints_count, 3)
 
 
-def test_load_real_features_matches_joints_after_denormalising(tmp_path, fixtures_root):
-    real = fixtures_root / "humanml3d-representation" / "real_sample"
-    if not real.is_dir():
-        pytest.skip(f"real HumanML3D sample not available at {real}")
+def test_load_real_features_matches_joints_after_denormalising(tmp_path, require_fixture):
+    real = require_fixture("fixtures", "humanml3d-representation", "real_sample")
     features = np.load(real / "000000_new_joint_vecs.npy")  # (116, 263)
     mean, std = (
         np.load(real / "humanml3d_dataset_Mean.npy"),

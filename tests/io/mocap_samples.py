@@ -1,23 +1,14 @@
-"""Shared helpers of the mocap I/O tests: the real CMU data (skipped when absent), tiny files
-and simple HumanML3D motions."""
+"""Shared helpers of the mocap I/O tests: tiny files and simple HumanML3D motions.
+
+The real CMU data is `require_fixture("data", "cmu-mini")` (tests/conftest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from remodiffuse.motion import get_skeleton
-
-CMU = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cmu-mini"
-
-
-def require_cmu() -> Path:
-    """The real CMU mini data set; skips the test when ../shared/data/cmu-mini is absent."""
-    if not CMU.is_dir():
-        pytest.skip(f"real CMU data not found at {CMU}")
-    return CMU
 
 
 def write_text(directory: Path, name: str, text: str) -> Path:

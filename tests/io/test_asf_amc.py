@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from mocap_samples import require_cmu, write_text
+from mocap_samples import write_text
 
 from remodiffuse.io import MocapFormatError, read_asf_amc
 
@@ -158,8 +158,8 @@ def test_missing_files(tmp_path, tiny):
         read_asf_amc(tmp_path / "absent.asf", tiny[1])
 
 
-def test_real_cmu_walk():
-    cmu_dir = require_cmu()
+def test_real_cmu_walk(require_fixture):
+    cmu_dir = require_fixture("data", "cmu-mini")
     clip = read_asf_amc(cmu_dir / "asfamc" / "02.asf", cmu_dir / "asfamc" / "02_01.amc")
     assert clip.num_frames == 343 and len(clip.joint_names) == 31
     parents = np.array(clip.parents[1:])

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from mocap_samples import require_cmu, write_text
+from mocap_samples import write_text
 
 from remodiffuse.io import MocapFormatError, read_bvh
 
@@ -158,8 +158,8 @@ def test_missing_file(tmp_path):
         read_bvh(tmp_path / "absent.bvh")
 
 
-def test_real_cmu_bvh():
-    cmu_dir = require_cmu()
+def test_real_cmu_bvh(require_fixture):
+    cmu_dir = require_fixture("data", "cmu-mini")
     clip = read_bvh(cmu_dir / "bvh" / "131_01.bvh")
     assert clip.fps == 120.0 and clip.num_frames == 994
     assert {"Hips", "LeftHip", "LeftShoulder", "LThumb", "Head_end"} <= set(clip.joint_names)

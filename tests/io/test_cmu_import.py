@@ -1,11 +1,10 @@
-"""Importing the real CMU takes (../shared/data/cmu-mini; skipped when absent): the dataset loads
+"""Importing the real CMU takes (../shared/data/cmu-mini, see `require_fixture`): the dataset loads
 and the motions pass the synthetic set's physical checks, except known toe-sliding takes."""
 
 import json
 
 import numpy as np
 import pytest
-from mocap_samples import require_cmu
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.data.dataset import crop_length
@@ -34,8 +33,8 @@ def _check_dataset(root, report) -> None:
     assert sorted(clip.motion_id for clip in train.records) == long_enough
 
 
-def test_cmu_subset(tmp_path):
-    cmu = require_cmu()
+def test_cmu_subset(tmp_path, require_fixture):
+    cmu = require_fixture("data", "cmu-mini")
     source = tmp_path / "takes"
     source.mkdir()
     for relative in SUBSET:  # links in tmp_path: the data is never copied
@@ -51,8 +50,8 @@ def test_cmu_subset(tmp_path):
 
 
 @pytest.mark.slow
-def test_cmu_all_takes(tmp_path):
-    cmu = require_cmu()
+def test_cmu_all_takes(tmp_path, require_fixture):
+    cmu = require_fixture("data", "cmu-mini")
     report = prepare_dataset(cmu, tmp_path / "out", captions=cmu / "cmu-descriptions.csv")
     assert report["imported"] == 31 and report["skipped"] == 0 and report["uncaptioned"] == 0
     assert report["splits"] == {"train": 25, "val": 2, "test": 4}

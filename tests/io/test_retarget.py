@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from mocap_samples import require_cmu, rest_pose, walking, write_text
+from mocap_samples import rest_pose, walking, write_text
 
 from remodiffuse.io import (
     JointMapError,
@@ -220,8 +220,8 @@ def _forward_distance(joints: np.ndarray) -> float:
     return float((joints[-1, 0] - joints[0, 0]) @ facing / np.linalg.norm(facing))
 
 
-def test_real_cmu_asf_walk():
-    cmu_dir = require_cmu()
+def test_real_cmu_asf_walk(require_fixture):
+    cmu_dir = require_fixture("data", "cmu-mini")
     clip = read_asf_amc(cmu_dir / "asfamc" / "02.asf", cmu_dir / "asfamc" / "02_01.amc")
     result = retarget_clip(clip)
     assert result.joint_map == "cmu_asf" and result.up_axis == "+y"
@@ -234,8 +234,8 @@ def test_real_cmu_asf_walk():
     assert np.isfinite(features_from_joints(joints)).all()
 
 
-def test_real_cmu_bvh_walk():
-    cmu_dir = require_cmu()
+def test_real_cmu_bvh_walk(require_fixture):
+    cmu_dir = require_fixture("data", "cmu-mini")
     clip = read_bvh(cmu_dir / "bvh" / "131_01.bvh")
     result = retarget_clip(clip)
     assert result.joint_map == "cmu_bvh" and result.up_axis == "+y"

@@ -1,6 +1,6 @@
 """Parity of remodiffuse.metrics with the reference text-to-motion metric fixtures.
 
-Fixtures: $REMODIFFUSE_FIXTURES/metrics (default <repo>/../shared/fixtures/metrics). Every size,
+Fixtures: ../shared/fixtures/metrics (the root is $REMODIFFUSE_FIXTURES when set). Every size,
 seed, index and expected value is read from the .npz files and summary.json, so any fixture set of
 this format passes. Float32 matrix products differ between BLAS kernels, hence the tolerances:
 distances are compared through their squares, within SQ_DIST_ULPS * eps * (|a_i|^2 + |b_j|^2),
@@ -8,7 +8,7 @@ and ranks only where the fixture's gt margin exceeds twice that error.
 """
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,28 +33,25 @@ from remodiffuse.metrics import (
     top_k_matches,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = (
-    Path(os.environ.get("REMODIFFUSE_FIXTURES", REPO / ".." / "shared" / "fixtures")) / "metrics"
-)
-pytestmark = pytest.mark.skipif(
-    not (FIXTURES / "summary.json").is_file(),
-    reason=f"metric fixtures not found in {FIXTURES} (set REMODIFFUSE_FIXTURES to their root)",
-)
-
 SQ_DIST_ULPS = 16  # squared-distance error budget of a float32 GEMM, in eps * (|a|^2 + |b|^2)
 FID_RTOL = 1e-10  # numpy FID vs fixture, relative to tr(S1) + tr(S2) (LAPACK/BLAS differences)
 TORCH_FID_RTOL = 1e-6  # torch FID (float64, eigh) vs the float32-mean numpy FID, same scale
 
 
-def load(name: str) -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / name) as data:
-        return {key: data[key] for key in data.files}
+@pytest.fixture(scope="module")
+def load(require_fixture: Callable[..., Path]) -> Callable[[str], dict[str, np.ndarray]]:
+    """Loader of the metric fixture `name` (see `require_fixture`)."""
+
+    def load_arrays(name: str) -> dict[str, np.ndarray]:
+        with np.load(require_fixture("fixtures", "metrics", name)) as data:
+            return {key: data[key] for key in data.files}
+
+    return load_arrays
 
 
 @pytest.fixture(scope="module")
-def summary() -> dict:
-    return json.loads((FIXTURES / "summary.json").read_text())
+def summary(require_fixture: Callable[..., Path]) -> dict:
+    return json.loads(require_fixture("fixtures", "metrics", "summary.json").read_text())
 
 
 def squared_tolerance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -80,7 +77,7 @@ def distance_tolerance(dist: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
 # --- rprecision_matching.npz -------------------------------------------------------------------
 
 
-def test_rprecision_batches_and_per_batch_outputs():
+def test_rprecision_batches_and_per_batch_outputs(load):
     fx = load("rprecision_matching.npz")
     text, motion = fx["text_emb"], fx["motion_emb"]
     batch_size, top_k = int(fx["batch_size"]), int(fx["top_k"])
@@ -122,7 +119,7 @@ def _nonrobust_rows(fx: dict[str, np.ndarray], drop_last: bool) -> int:
 
 
 @pytest.mark.parametrize("drop_last", [False, True])
-def test_rprecision_and_matching_score_totals(summary, drop_last):
+def test_rprecision_and_matching_score_totals(load, summary, drop_last):
     fx = load("rprecision_matching.npz")
     suffix = "_drop_last" if drop_last else ""
     text, motion = fx["text_emb"], fx["motion_emb"]
@@ -147,7 +144,7 @@ def test_rprecision_and_matching_score_totals(summary, drop_last):
     )
 
 
-def test_rprecision_accepts_torch_tensors():
+def test_rprecision_accepts_torch_tensors(load):
     fx = load("rprecision_matching.npz")
     text, motion = fx["text_emb"], fx["motion_emb"]
     batch_size = int(fx["batch_size"])
@@ -163,7 +160,7 @@ def test_rprecision_accepts_torch_tensors():
 # --- rprecision_ties.npz -----------------------------------------------------------------------
 
 
-def test_ties_distances_and_bounds():
+def test_ties_distances_and_bounds(load):
     fx = load("rprecision_ties.npz")
     dist = euclidean_distance_matrix(fx["text_emb"], fx["motion_emb"])  # (n, n)
     np.testing.assert_array_equal(dist, fx["dist_mat"])  # integer entries: exact everywhere
@@ -179,7 +176,7 @@ def test_ties_distances_and_bounds():
     np.testing.assert_array_equal(first != last, fx["tie_sensitive"])
 
 
-def test_ties_forced_cases():
+def test_ties_forced_cases(load):
     fx = load("rprecision_ties.npz")
     dist = euclidean_distance_matrix(fx["text_emb"], fx["motion_emb"])
     n_equal = gt_ranks(dist, "pessimistic") - gt_ranks(dist, "optimistic") + 1
@@ -190,7 +187,7 @@ def test_ties_forced_cases():
     assert dist[zero_row, zero_row] == 0 and gt_ranks(dist, "stable")[zero_row] == 0
 
 
-def test_ties_stable_matches_exactly(summary):
+def test_ties_stable_matches_exactly(load, summary):
     fx = load("rprecision_ties.npz")
     dist = euclidean_distance_matrix(fx["text_emb"], fx["motion_emb"])
     top_k = fx["tie_sensitive"].shape[1]
@@ -205,7 +202,7 @@ def test_ties_stable_matches_exactly(summary):
     np.testing.assert_array_equal(precision * n, fx["top_k_count_stable"])
 
 
-def test_ties_numpy_default_exact_off_ties_and_bounded_on_ties(summary):
+def test_ties_numpy_default_exact_off_ties_and_bounded_on_ties(load, summary):
     fx = load("rprecision_ties.npz")
     dist = euclidean_distance_matrix(fx["text_emb"], fx["motion_emb"])
     sensitive = fx["tie_sensitive"]  # (n, top_k)
@@ -232,7 +229,7 @@ def test_ties_numpy_default_exact_off_ties_and_bounded_on_ties(summary):
 # --- fid.npz -----------------------------------------------------------------------------------
 
 
-def test_fid_statistics():
+def test_fid_statistics(load):
     fx = load("fid.npz")
     for name in ("gt", "pred"):
         mu, cov = activation_statistics(fx[f"{name}_emb"])
@@ -248,7 +245,7 @@ def test_fid_statistics():
         np.testing.assert_allclose(cov, fx[f"small_cov_{name}"], rtol=1e-10, atol=1e-14)
 
 
-def test_fid_values(summary):
+def test_fid_values(load, summary):
     fx = load("fid.npz")
     gt = activation_statistics(fx["gt_emb"])
     pred = activation_statistics(fx["pred_emb"])
@@ -270,7 +267,7 @@ def test_fid_values(summary):
     np.testing.assert_allclose(small, summary["fid"]["small_fid"], rtol=0, atol=small_atol)
 
 
-def test_fid_torch_matches_numpy():
+def test_fid_torch_matches_numpy(load):
     fx = load("fid.npz")
     gt = [torch.from_numpy(np.asarray(x)) for x in activation_statistics(fx["gt_emb"])]
     pred = [torch.from_numpy(np.asarray(x)) for x in activation_statistics(fx["pred_emb"])]
@@ -292,7 +289,7 @@ def test_fid_torch_matches_numpy():
 # --- diversity.npz / multimodality.npz ---------------------------------------------------------
 
 
-def test_diversity(summary):
+def test_diversity(load, summary):
     fx = load("diversity.npz")
     act = fx["activation"]
     times = int(fx["diversity_times"])
@@ -308,7 +305,7 @@ def test_diversity(summary):
     assert diversity(torch.from_numpy(act), torch.from_numpy(first), second) == value
 
 
-def test_multimodality(summary):
+def test_multimodality(load, summary):
     fx = load("multimodality.npz")
     act = fx["activation"]  # (T, R, D)
     times = int(fx["multimodality_times"])
@@ -326,13 +323,13 @@ def test_multimodality(summary):
 # --- misc.npz ----------------------------------------------------------------------------------
 
 
-def test_misc_distance_float64():
+def test_misc_distance_float64(load):
     fx = load("misc.npz")
     dist = euclidean_distance_matrix(fx["m1"], fx["m2"])
     assert_distances_close(dist, fx["dist_f64"], fx["m1"], fx["m2"])
 
 
-def test_misc_metric_statistics(summary):
+def test_misc_metric_statistics(load, summary):
     fx = load("misc.npz")
     values = fx["replication_values"]
     assert values.shape[0] == int(fx["replication_times"])

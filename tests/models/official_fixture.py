@@ -1,14 +1,12 @@
 """The official-ReMoDiffuse numerics fixture: config, converted model, arrays and retrieval."""
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 
 from remodiffuse.models import (
@@ -18,25 +16,6 @@ from remodiffuse.models import (
     convert_official_state_dict,
 )
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def fixture_dir() -> Path:
-    """$REMODIFFUSE_FIXTURES/official-remodiffuse, default ../shared/fixtures beside the repo."""
-    root = Path(os.environ.get("REMODIFFUSE_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures"))
-    return root / "official-remodiffuse"
-
-
-def require_fixture() -> Path:
-    """The fixture directory, or skip the test with the reason."""
-    directory = fixture_dir()
-    if not (directory / "config.json").is_file():
-        pytest.skip(
-            f"official ReMoDiffuse fixture not found at {directory} "
-            "(set REMODIFFUSE_FIXTURES to the fixtures root)"
-        )
-    return directory
 
 
 def model_config(config: dict[str, Any], retrieval_token_dim: int) -> ModelConfig:
@@ -73,7 +52,10 @@ def model_config(config: dict[str, Any], retrieval_token_dim: int) -> ModelConfi
 
 @dataclass
 class OfficialFixture:
-    """Lazily loaded fixture files and the converted model (eval mode, CPU, float32)."""
+    """Lazily loaded fixture files and the converted model (eval mode, CPU, float32).
+
+    `directory` is ../shared/fixtures/official-remodiffuse, from the `require_fixture` fixture.
+    """
 
     directory: Path
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from official_fixture import OfficialFixture, require_fixture
+from official_fixture import OfficialFixture
 from smt_helpers import random_inputs, random_model, run, tiny_config
 
 from remodiffuse.models import (
@@ -21,8 +21,9 @@ from remodiffuse.retrieval import RetrievalDatabase
 
 
 @pytest.fixture(scope="module")
-def fixture() -> OfficialFixture:
-    return OfficialFixture(require_fixture())
+def fixture(require_fixture) -> OfficialFixture:
+    config = require_fixture("fixtures", "official-remodiffuse", "config.json")
+    return OfficialFixture(config.parent)
 
 
 def test_prefix_is_optional_and_clip_is_ignored(fixture):

@@ -7,7 +7,7 @@ can be substituted. Padded frames are compared nowhere: only valid frames carry 
 import numpy as np
 import pytest
 import torch
-from official_fixture import OfficialFixture, max_error, require_fixture
+from official_fixture import OfficialFixture, max_error
 
 from remodiffuse.diffusion import (
     BRANCHES,
@@ -21,15 +21,18 @@ from remodiffuse.diffusion import (
 )
 from remodiffuse.models import official_model_config, timestep_sinusoid
 
-FORWARD_ATOL = 1e-4
-DDIM_ATOL = 1e-3
+# README: the forward pass matches within 9e-6 (measured 8.6e-6, fwd_mixed_x0) and a full 50-step
+# DDIM run within 3e-5 (measured 2.9e-5, ddim_sample); each pinned with a 1.5x margin.
+FORWARD_ATOL = 1.5 * 9e-6
+DDIM_ATOL = 1.5 * 3e-5
 SUM_ATOL = 0.05
 SQUARES_RTOL = 1e-4
 
 
 @pytest.fixture(scope="module")
-def fixture() -> OfficialFixture:
-    return OfficialFixture(require_fixture())
+def fixture(require_fixture) -> OfficialFixture:
+    config = require_fixture("fixtures", "official-remodiffuse", "config.json")
+    return OfficialFixture(config.parent)
 
 
 def assert_close(name: str, actual, expected: np.ndarray, atol: float) -> None:
@@ -171,7 +174,9 @@ def test_forward_branches_intermediates_and_mixture(fixture):
     finally:
         for hook in hooks:
             hook.remove()
-    assert_close("fwd_dec_in", decoder_input.numpy()[valid], outputs["fwd_dec_in"][valid], 1e-4)
+    assert_close(
+        "fwd_dec_in", decoder_input.numpy()[valid], outputs["fwd_dec_in"][valid], FORWARD_ATOL
+    )
 
     count, batch = len(switches), x_t.shape[0]
     crop = outputs["fwd_dec_sma0"].shape[2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,26 +11,11 @@ import pytest
 from remodiffuse.motion import get_skeleton
 from remodiffuse.motion.quaternion import qmul, qrot
 
-SHARED = Path(__file__).parents[2] / ".." / "shared"
-
 
 @pytest.fixture(scope="session")
-def representation_dir() -> Path:
-    """Reference fixture folder humanml3d-representation (skip when absent)."""
-    root = Path(os.environ.get("REMODIFFUSE_FIXTURES", SHARED / "fixtures"))
-    path = root / "humanml3d-representation"
-    if not path.is_dir():
-        pytest.skip(f"reference fixtures not found in {path} (set REMODIFFUSE_FIXTURES)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def shared_data_dir() -> Path:
-    """Shared real-data folder (skip when absent)."""
-    path = SHARED / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared data folder not found at {path}")
-    return path
+def representation_dir(require_fixture: Callable[..., Path]) -> Path:
+    """Reference fixture folder humanml3d-representation (see `require_fixture`)."""
+    return require_fixture("fixtures", "humanml3d-representation")
 
 
 def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:

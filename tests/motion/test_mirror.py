@@ -76,8 +76,7 @@ def test_mirror_features_gap_on_reference_sequences(
     """Approximation gap of mirror_features on real-skeleton HumanML3D sequences (mean error)."""
     skel = get_skeleton("humanml3d")
     paths = sorted(representation_dir.glob("seq*.npz"))
-    if not paths:
-        pytest.skip("no HumanML3D fixture sequences")
+    assert paths, f"no HumanML3D sequences seq*.npz in {representation_dir}"
     bounds = {"ric": 0.01, "rotations_6d": 0.01, "local_velocity": 0.002, "foot_contacts": 0.02}
     for path in paths:
         data = np.load(path)
@@ -115,12 +114,10 @@ def test_mirror_caption_involution(text: str) -> None:
 
 
 def test_kit_twin_captions(
-    shared_data_dir: Path, record_property: Callable[[str, object], None]
+    require_fixture: Callable[..., Path], record_property: Callable[[str, object], None]
 ) -> None:
     """mirror_caption(original) vs the caption of its `M` twin, paired by annotation index."""
-    path = shared_data_dir / "kitml-text" / "annotations.json"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+    path = require_fixture("data", "kitml-text", "annotations.json")
     annotations = json.loads(path.read_text())
     pairs = [
         (orig["text"], twin["text"])

@@ -1,13 +1,14 @@
 """Parity of the motion representation with outputs of the reference HumanML3D code.
 
-Fixtures: $REMODIFFUSE_FIXTURES/humanml3d-representation (default <repo>/../shared/fixtures).
-Every `seq*.npz` / `kit*.npz` file found there is checked; missing parts are skipped.
+Fixtures: ../shared/fixtures/humanml3d-representation (the root is $REMODIFFUSE_FIXTURES when set).
+Every `seq*.npz` / `kit*.npz` file found there is checked; a missing fixture skips the test, or
+fails it under CI=true / REMODIFFUSE_REQUIRE_FIXTURES=1 (`require_fixture` of tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +27,13 @@ from remodiffuse.motion import (
 )
 from remodiffuse.motion.kinematics import inverse_kinematics
 
-FIXTURES_ROOT = Path(
-    os.environ.get("REMODIFFUSE_FIXTURES", Path(__file__).parents[2] / ".." / "shared" / "fixtures")
-)
-REPR_DIR = FIXTURES_ROOT / "humanml3d-representation"
-SEQUENCES = sorted(REPR_DIR.glob("seq*.npz")) + sorted(REPR_DIR.glob("kit*.npz"))
-MISSING = f"reference fixtures not found in {REPR_DIR} (set REMODIFFUSE_FIXTURES)"
+REPR = ("fixtures", "humanml3d-representation")
+# `case` runs once per reference sequence (see pytest_generate_tests in tests/conftest.py).
+pytestmark = pytest.mark.fixture_files(*REPR, patterns=("seq*.npz", "kit*.npz"))
 
 # Suggested tolerances of the fixture README: positions in metres (HumanML3D) or mm (KIT).
 POSITION_ATOL = {"humanml3d": 1e-4, "kit": 1e-2}
 ANGLE_ATOL = 1e-4
-
-if not SEQUENCES:
-    pytestmark = pytest.mark.skip(reason=MISSING)
 
 
 def _skeleton_name(path: Path) -> str:
@@ -46,20 +41,16 @@ def _skeleton_name(path: Path) -> str:
     return "kit" if path.stem.startswith("kit") else "humanml3d"
 
 
-def _summary() -> dict:
-    """summary.json of the fixture set (empty when absent)."""
-    path = REPR_DIR / "summary.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+@pytest.fixture(scope="module")
+def summary(require_fixture: Callable[..., Path]) -> dict:
+    """summary.json of the fixture set."""
+    return json.loads(require_fixture(*REPR, "summary.json").read_text())
 
 
-@pytest.fixture(
-    scope="module",
-    params=SEQUENCES or [pytest.param(None, marks=pytest.mark.skip(reason=MISSING))],
-    ids=lambda p: getattr(p, "stem", "missing"),
-)
-def case(request: pytest.FixtureRequest) -> dict:
+@pytest.fixture(scope="module")
+def case(fixture_file: tuple[str, ...], require_fixture: Callable[..., Path]) -> dict:
     """Reference arrays and our intermediates for one fixture sequence."""
-    path: Path = request.param
+    path = require_fixture(*fixture_file)
     ref = dict(np.load(path))
     name = _skeleton_name(path)
     ours = process_motion(ref["input_joints"], name, ref["tgt_offsets"])
@@ -67,9 +58,8 @@ def case(request: pytest.FixtureRequest) -> dict:
 
 
 def _close(case: dict, key: str, atol: float) -> None:
-    """Assert that our intermediate `key` matches the reference within atol (skip if absent)."""
-    if key not in case["ref"]:
-        pytest.skip(f"{key} not stored in {case['stem']}")
+    """Assert that our intermediate `key` matches the reference within atol."""
+    assert key in case["ref"], f"{key} not stored in {case['stem']}"
     ours = np.asarray(case["ours"][key], dtype=np.float64)
     ref = np.asarray(case["ref"][key], dtype=np.float64)
     assert ours.shape == ref.shape, key
@@ -106,8 +96,7 @@ def test_intermediates(case: dict, key: str, kind: str) -> None:
 
 
 def test_uniform_skeleton_ik(case: dict) -> None:
-    if "uniform_ik_quat" not in case["ref"]:
-        pytest.skip("uniform_ik_quat not stored")
+    assert "uniform_ik_quat" in case["ref"], f"uniform_ik_quat not stored in {case['stem']}"
     quats, _ = inverse_kinematics(case["ref"]["input_joints"], case["skeleton"], smooth_sigma=None)
     np.testing.assert_allclose(quats, case["ref"]["uniform_ik_quat"], rtol=0, atol=ANGLE_ATOL)
 
@@ -136,10 +125,8 @@ def test_features_per_block(case: dict) -> None:
         )
 
 
-def test_heading_wrap_rows(case: dict) -> None:
-    meta = _summary().get("sequences", {}).get(case["stem"])
-    if meta is None or "heading_wrap_rows" not in meta:
-        pytest.skip(f"no summary.json entry for {case['stem']}")
+def test_heading_wrap_rows(case: dict, summary: dict) -> None:
+    meta = summary["sequences"][case["stem"]]
     wrapped = np.flatnonzero(case["ours"]["r_velocity_quat"][:, 0] < 0).tolist()
     assert wrapped == meta["heading_wrap_rows"]
     recovered = joints_from_features(case["ours"]["features"], case["skeleton"])
@@ -172,18 +159,17 @@ def test_recovery_of_our_features(case: dict) -> None:
 
 
 @pytest.mark.parametrize("dataset", ["t2m", "kit"])
-def test_mean_std(dataset: str) -> None:
-    path = REPR_DIR / f"mean_std_{dataset}.npz"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    stats = np.load(path)
+def test_mean_std(dataset: str, require_fixture: Callable[..., Path]) -> None:
+    stats = np.load(require_fixture(*REPR, f"mean_std_{dataset}.npz"))
+    directory = require_fixture(*REPR)
     skel = get_skeleton(dataset)
     sequences = [
-        np.load(REPR_DIR / Path(name).with_suffix(".npz")) for name in sorted(stats["files"])
+        np.load(directory / Path(name).with_suffix(".npz")) for name in sorted(stats["files"])
     ]
+    # README: from the reference features, Mean/Std match bit for bit.
     reference = mean_std([seq["features"] for seq in sequences], skel)
-    np.testing.assert_allclose(reference[0], stats["Mean"], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(reference[1], stats["Std"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(reference[0], stats["Mean"])
+    np.testing.assert_array_equal(reference[1], stats["Std"])
     ours = [features_from_joints(s["input_joints"], skel, s["tgt_offsets"]) for s in sequences]
     mean, std = mean_std(ours, skel)
     np.testing.assert_allclose(mean, stats["Mean"], rtol=0, atol=POSITION_ATOL[skel.name])
@@ -191,38 +177,34 @@ def test_mean_std(dataset: str) -> None:
     for key in (k for k in stats.files if k.endswith("_normalized_remodiffuse")):
         stem_prefix = key.removesuffix("_normalized_remodiffuse")
         source = next(n for n in sorted(stats["files"]) if n.startswith(stem_prefix))
-        features = np.load(REPR_DIR / Path(source).with_suffix(".npz"))["features"]
+        features = np.load(directory / Path(source).with_suffix(".npz"))["features"]
         np.testing.assert_allclose(
             normalize(features, stats["Mean"], stats["Std"]), stats[key], rtol=1e-6, atol=1e-6
         )
 
 
-def _real_sample(name: str) -> np.ndarray:
-    """Array `name` of real_sample/ (skip when missing)."""
-    path = REPR_DIR / "real_sample" / name
-    if not path.exists():
-        pytest.skip(f"{path} not found")
-    return np.load(path)
+@pytest.fixture(scope="module")
+def real_sample(require_fixture: Callable[..., Path]) -> Callable[[str], np.ndarray]:
+    """Loader of the arrays of real_sample/ (see `require_fixture`)."""
+    return lambda name: np.load(require_fixture(*REPR, "real_sample", name))
 
 
-def test_real_sample_features() -> None:
-    joints = _real_sample("000000_new_joints.npy")
-    original = _real_sample("000000_new_joint_vecs.npy")[:-1]
-    reported = _summary().get("seq00_vs_original_features")
-    if reported is None:
-        pytest.skip("summary.json has no seq00_vs_original_features")
+def test_real_sample_features(real_sample: Callable[[str], np.ndarray], summary: dict) -> None:
+    joints = real_sample("000000_new_joints.npy")
+    original = real_sample("000000_new_joint_vecs.npy")[:-1]
+    reported = summary["seq00_vs_original_features"]
     error = np.abs(features_from_joints(joints, "humanml3d") - original)  # (T-1, 263)
     assert error[:40].max() <= reported["max_abs_first40"] + 1e-5
     assert error.max() <= reported["max_abs_all"] + 1e-4
 
 
-def test_real_sample_recovery() -> None:
-    joints = _real_sample("000000_new_joints.npy")
-    features = _real_sample("000000_new_joint_vecs.npy")
+def test_real_sample_recovery(real_sample: Callable[[str], np.ndarray]) -> None:
+    joints = real_sample("000000_new_joints.npy")
+    features = real_sample("000000_new_joint_vecs.npy")
     np.testing.assert_allclose(joints_from_features(features, "humanml3d"), joints, atol=1e-4)
 
 
-def test_real_sample_std_is_block_constant() -> None:
-    std = _real_sample("humanml3d_dataset_Std.npy")
+def test_real_sample_std_is_block_constant(real_sample: Callable[[str], np.ndarray]) -> None:
+    std = real_sample("humanml3d_dataset_Std.npy")
     for block, cols in get_skeleton("humanml3d").feature_slices.items():
         np.testing.assert_allclose(std[cols], std[cols][0], rtol=1e-6, err_msg=block)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,20 +60,16 @@ def test_frozen() -> None:
     assert isinstance(skel, Skeleton) and get_skeleton("kit").default_target_offsets is None
 
 
-def test_default_offsets_match_example_000021(shared_data_dir: Path) -> None:
-    path = shared_data_dir / "humanml3d-meta" / "raw_joints_000021.npy"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def test_default_offsets_match_example_000021(require_fixture: Callable[..., Path]) -> None:
+    path = require_fixture("data", "humanml3d-meta", "raw_joints_000021.npy")
     skel = get_skeleton("humanml3d")
     expected = bone_offsets(np.load(path)[0, :22], skel).astype(np.float32)
     assert skel.default_target_offsets.dtype == np.float32
     np.testing.assert_allclose(skel.default_target_offsets, expected, rtol=0, atol=1e-7)
 
 
-def test_constants_match_reference_skeleton(representation_dir: Path) -> None:
-    path = representation_dir / "target_skeleton.npz"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def test_constants_match_reference_skeleton(require_fixture: Callable[..., Path]) -> None:
+    path = require_fixture("fixtures", "humanml3d-representation", "target_skeleton.npz")
     ref = np.load(path)
     humanml3d, kit = get_skeleton("humanml3d"), get_skeleton("kit")
     np.testing.assert_array_equal(humanml3d.raw_offsets, ref["t2m_raw_offsets"])

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from remodiffuse.data.dataset import LongMotions, TextMotionDataset
 from remodiffuse.data.layout import DatasetContentError
+from remodiffuse.data.sampling import EpochSampler
 
 SPLITS_FOR_STAGE = {
     "fit": ("train", "val"),
@@ -53,8 +54,9 @@ def _plain_dict(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
 class MotionDataModule(LightningDataModule):
     """Train/val/test splits of a dataset in the HumanML3D layout, batched with `collate_motions`.
 
-    Train items draw a caption per access, keep longer motions as a `max_length` window and, with
-    `random_crop`, take random crop offsets; val/test items are deterministic (offset 0, first
+    Train items draw a caption per epoch, keep longer motions as a `max_length` window and, with
+    `random_crop`, take random crop offsets, all from (seed, epoch, item); batches come from
+    `EpochSampler`, sharded by rank under DDP. Val/test items are deterministic (offset 0, first
     caption) and handle long motions as `eval_long_motions` says ("skip" = the standard filter).
     `synthetic={"num_motions": ..., "seed": ...}` makes `prepare_data` generate the set at `root`.
     """
@@ -74,6 +76,7 @@ class MotionDataModule(LightningDataModule):
         random_crop: bool = True,
         synthetic: Mapping[str, Any] | None = None,
         eval_long_motions: LongMotions = "skip",
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.root = Path(root).expanduser()
@@ -89,6 +92,7 @@ class MotionDataModule(LightningDataModule):
         self.random_crop = random_crop
         self.synthetic = _plain_dict(synthetic)
         self.eval_long_motions = eval_long_motions
+        self.seed = seed
         self.save_hyperparameters(ignore=["synthetic"])
         self.hparams["synthetic"] = self.synthetic  # a plain dict: checkpoints load weights-only
         self.datasets: dict[str, TextMotionDataset] = {}
@@ -119,6 +123,7 @@ class MotionDataModule(LightningDataModule):
             random_crop=self.random_crop and training,
             random_caption=training,
             long_motions="window" if training else self.eval_long_motions,
+            seed=self.seed,
         )
         if self.expected_feature_dim not in (None, dataset.feature_dim):
             raise DatasetContentError(
@@ -161,10 +166,11 @@ class MotionDataModule(LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.datasets:
             self.datasets[split] = self._build(split)
+        dataset = self.datasets[split]
         return DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=EpochSampler(len(dataset), self.seed, shuffle=shuffle),
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             collate_fn=collate_motions,

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 from remodiffuse.data.layout import DatasetContentError, DatasetLayout
 from remodiffuse.motion.normalization import normalize
+from remodiffuse.seeding import DATA_ITEM, derived_generator
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ class TextMotionDataset(Dataset):
     `random_crop` (random offset of the rounded-down crop), `random_caption` (one caption drawn
     per access) and `long_motions="window"` (keep long whole motions as a `max_length` window,
     random when `random_crop`, as ReMoDiffuse trains). Segments longer than `max_length` are
-    always skipped. Randomness uses torch's global generator, so seeding makes it reproducible.
+    always skipped. An `(index, epoch)` key (as `EpochSampler` yields) draws the item's crop and
+    caption from (seed, epoch, index); a plain index draws them from torch's global generator.
     """
 
     def __init__(
@@ -191,6 +193,7 @@ class TextMotionDataset(Dataset):
         random_crop: bool = False,
         random_caption: bool = False,
         long_motions: LongMotions = "skip",
+        seed: int = 0,
     ) -> None:
         if unit_length < 1 or min_length < 1 or max_length < min_length or fps <= 0:
             raise ValueError(
@@ -209,6 +212,7 @@ class TextMotionDataset(Dataset):
         self.random_crop = random_crop
         self.random_caption = random_caption
         self.long_motions = long_motions
+        self.seed = seed
 
         layout = DatasetLayout(self.root)
         layout.require(split)
@@ -254,11 +258,17 @@ class TextMotionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, index: int) -> dict:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict:
+        index, generator = key, None
+        if isinstance(key, tuple):
+            index, epoch = key
+            generator = derived_generator(self.seed, DATA_ITEM, epoch, index)
         clip = self.records[index]
         length = crop_length(clip.num_frames, self.unit_length, self.max_length)
-        offset = clip.start_frame + self._draw(clip.num_frames - length + 1, self.random_crop)
-        caption_number = self._draw(len(clip.captions), self.random_caption)
+        offset = clip.start_frame + self._draw(
+            clip.num_frames - length + 1, self.random_crop, generator
+        )
+        caption_number = self._draw(len(clip.captions), self.random_caption, generator)
         caption = clip.captions[caption_number]
         motion = self._motions[clip.motion_id][offset : offset + length]  # (T, D)
         return {
@@ -272,9 +282,11 @@ class TextMotionDataset(Dataset):
         }
 
     @staticmethod
-    def _draw(choices: int, random: bool) -> int:
+    def _draw(choices: int, random: bool, generator: torch.Generator | None) -> int:
         """Uniform index in [0, choices) when `random`, else 0."""
-        return int(torch.randint(choices, ()).item()) if random and choices > 1 else 0
+        if not random or choices <= 1:
+            return 0
+        return int(torch.randint(choices, (), generator=generator).item())
 
     def _unique_ids(self, ids: list[str]) -> list[str]:
         seen: set[str] = set()

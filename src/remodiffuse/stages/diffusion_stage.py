@@ -83,16 +83,27 @@ class DiffusionStage(LightningModule):
                 self.model.config.max_length,
             )
 
+    def training_draws(
+        self, shape: torch.Size, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Timesteps (B,), noise (B, T, D), text and retrieval on (B,) for a batch of `shape`.
+
+        Drawn on the CPU (from `generator`, else the global generator that `StepSeeding` seeds).
+        """
+        batch_size = shape[0]
+        t = self.diffusion.sample_timesteps(batch_size, generator=generator)  # (B,)
+        noise = torch.randn(shape, generator=generator)  # (B, T, D)
+        keep = torch.rand(batch_size, 2, generator=generator)  # (B, 2)
+        text_on = keep[:, 0] >= self.hparams.text_dropout  # (B,)
+        retrieval_on = keep[:, 1] >= self.hparams.retrieval_dropout  # (B,)
+        return t, noise, text_on, retrieval_on
+
     def _loss(self, batch: Mapping[str, Any], split: str, generator: torch.Generator | None):
         x0 = batch["motion"]  # (B, T, D)
         mask = batch["mask"]  # (B, T)
-        batch_size = x0.shape[0]
         conditions = self.conditioner.encode(self.model, split, batch["caption_index"])
-        t = self.diffusion.sample_timesteps(batch_size, generator=generator).to(self.device)
-        noise = torch.randn(x0.shape, generator=generator).to(self.device)  # (B, T, D)
-        keep = torch.rand(batch_size, 2, generator=generator).to(self.device)  # (B, 2)
-        text_on = keep[:, 0] >= self.hparams.text_dropout  # (B,)
-        retrieval_on = keep[:, 1] >= self.hparams.retrieval_dropout  # (B,)
+        draws = self.training_draws(x0.shape, generator)
+        t, noise, text_on, retrieval_on = (draw.to(self.device) for draw in draws)
         x_t = self.diffusion.q_sample(x0, t, noise)  # (B, T, D)
         x0_pred = self.model(x_t, t, conditions, text_on, retrieval_on, mask)  # (B, T, D)
         return GaussianDiffusion.training_loss(x0_pred, x0, mask)

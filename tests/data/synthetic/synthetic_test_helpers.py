@@ -1,9 +1,6 @@
-"""Helpers of the synthetic-dataset tests: posing single primitives, heading, fixture paths."""
+"""Helpers of the synthetic-dataset tests: posing single primitives, heading."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -11,14 +8,6 @@ from remodiffuse.data.synthetic.body import Style, body_geometry
 from remodiffuse.data.synthetic.channels import Channels
 from remodiffuse.data.synthetic.pose import pose_joints
 from remodiffuse.data.synthetic.primitives import PRIMITIVES, Params, build_primitive
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def fixtures_dir() -> Path:
-    """Reference fixtures: $REMODIFFUSE_FIXTURES, else ../shared/fixtures beside the repository."""
-    default = REPO_ROOT.parent / "shared" / "fixtures"
-    return Path(os.environ.get("REMODIFFUSE_FIXTURES", default))
 
 
 def sample_params(label: str, rng: np.random.Generator) -> Params:

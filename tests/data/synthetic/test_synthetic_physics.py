@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic_test_helpers import fixtures_dir, pose_primitive, sample_params
+from synthetic_test_helpers import pose_primitive, sample_params
 
 from remodiffuse.data.synthetic import PRIMITIVE_LABELS, physical_report, sample_motion
 from remodiffuse.data.synthetic.checks import PhysicalLimits
 from remodiffuse.data.synthetic.generate import RECOVERY_TOLERANCE
 from remodiffuse.motion import joints_from_features, process_motion
-
-REAL_JOINTS = fixtures_dir() / "humanml3d-representation" / "real_sample" / "000000_new_joints.npy"
 
 
 def _recover(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,10 +42,11 @@ def test_sampled_motions_pass_the_checks_and_stay_in_length_range():
         assert report["passed"], (report, [r.label for r in motion.primitives])
 
 
-def test_real_humanml3d_sample_passes_the_checks():
-    if not REAL_JOINTS.is_file():
-        pytest.skip(f"real sample not found at {REAL_JOINTS} (set REMODIFFUSE_FIXTURES)")
-    report = physical_report(np.load(REAL_JOINTS))
+def test_real_humanml3d_sample_passes_the_checks(require_fixture):
+    real = require_fixture(
+        "fixtures", "humanml3d-representation", "real_sample", "000000_new_joints.npy"
+    )
+    report = physical_report(np.load(real))
     assert report["passed"], report
 
 
