@@ -55,10 +55,9 @@ import numpy as np
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import OmegaConf
 from torch import Tensor, nn
 
-from remodiffuse.configs import config_dir
+from remodiffuse.configs import config_dir, plain_dict
 from remodiffuse.diffusion import (
     RETRIEVAL_ON,
     TEXT_ON,
@@ -72,6 +71,8 @@ from remodiffuse.diffusion import (
     sample_loop,
 )
 from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
+from remodiffuse.motion.masks import length_mask
+from remodiffuse.pipeline import PromptBatch
 
 TOLERANCE = 1e-5
 DATASET = "humanml3d"  # the released mixture's values
@@ -93,27 +94,8 @@ class Setting:
 
 FULL = Setting((1, 32), (196, 60), DDIM_SPACING, (10, 20), quick=False)
 QUICK = Setting((1, 4), (24, 12), "3,3", (3, 4), quick=True)
-# --quick: tiny widths; max_length 32 is the "196" the naive path pads to.
-TINY = {
-    "max_length": 32,
-    "latent_dim": 32,
-    "time_embed_dim": 64,
-    "ff_size": 64,
-    "num_layers": 2,
-    "num_heads": 4,
-    "text_latent_dim": 32,
-    "text_num_layers": 1,
-    "text_num_heads": 4,
-    "text_ff_size": 64,
-    "retrieval": {
-        "latent_dim": 32,
-        "num_heads": 4,
-        "motion_num_layers": 1,
-        "motion_ff_size": 64,
-        "text_num_layers": 1,
-        "text_ff_size": 64,
-    },
-}
+# --quick: conf/debug/tiny.yaml's model; max_length 32 is the "196" the naive path pads to.
+QUICK_OVERRIDES = ("debug=tiny", "model.max_length=32")
 
 
 @dataclass(frozen=True)
@@ -164,16 +146,17 @@ class Run:
 
 
 def model_config(size: str, quick: bool) -> tuple[ModelConfig, str]:
-    """The size's ModelConfig as Hydra composes conf/model/<size>.yaml, and the token encoder."""
+    """The size's ModelConfig as Hydra composes conf/model/<size>.yaml (with `quick`, under
+    debug=tiny), and the token encoder."""
     model_name, encoder = SIZES[size]
+    overrides = [f"model={model_name}", f"text_encoder={encoder}"]
+    if quick:
+        overrides += QUICK_OVERRIDES
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[f"model={model_name}", f"text_encoder={encoder}"])
-    values = OmegaConf.to_container(cfg.model, resolve=True)
+        cfg = compose("train", overrides=overrides)
     GlobalHydra.instance().clear()
-    if quick:
-        values = OmegaConf.to_container(OmegaConf.merge(values, TINY))
-    return ModelConfig.from_dict(values), encoder
+    return ModelConfig.from_dict(plain_dict(cfg.model)), encoder
 
 
 def random_model(config: ModelConfig, seed: int) -> SemanticsModulatedTransformer:
@@ -201,13 +184,13 @@ def random_inputs(config: ModelConfig, encoder: str, batch: int, length: int, se
             )
         valid = torch.randint(6, 25, shape, generator=g)  # word pieces incl. [CLS]/[SEP]
         slots = int(valid.max())
-        mask = torch.arange(slots) < valid[..., None]
+        mask = length_mask(valid, slots)
         return torch.randn(*shape, slots, width, generator=g) * mask[..., None], mask
 
     text_tokens, text_mask = tokens((batch,), config.text_token_dim)
     retrieved_tokens, retrieved_mask = tokens((batch, count), retrieval.text_token_dim)
     retrieved_lengths = torch.randint(short, frames + 1, (batch, count), generator=g)
-    valid = torch.arange(frames) < retrieved_lengths[..., None]  # (B, R, T)
+    valid = length_mask(retrieved_lengths, frames)  # (B, R, T)
     motions = torch.randn(batch, count, frames, feats, generator=g) * valid[..., None]
     return Inputs(
         text_tokens=text_tokens,
@@ -239,16 +222,14 @@ def run_steps(
     plan: list[int] | None,
     clock: Clock,
 ) -> Tensor:
-    """`sample_loop` itself for a whole schedule; the same loop over the planned steps else."""
+    """`sample_loop` over the whole schedule, or over each contiguous run of planned steps."""
     if plan is None:
         return sample_loop(denoise, noise, sampler, callback=clock.tick)
-    sampler.reset()
     x = noise
-    for step_index in plan:
-        t = int(sampler.timesteps[step_index])
-        x0 = denoise(x, t)
-        clock.tick(step_index, t, x, x0)
-        x = sampler.step(x0, t, x)
+    runs = np.split(np.asarray(plan), np.flatnonzero(np.diff(plan) != 1) + 1)
+    for steps in runs:
+        start, stop = int(steps[0]), int(steps[-1]) + 1
+        x = sample_loop(denoise, x, sampler, callback=clock.tick, start=start, stop=stop)
     return x
 
 
@@ -279,18 +260,17 @@ def library_run(
 ) -> Run:
     """MotionGenerator.generate's path from encoded-condition inputs to x0 (valid frames)."""
     clock = Clock(start=time.perf_counter())
-    conditions = inputs.encode(model)
     batch, frames = inputs.noise.shape[:2]
-    mask = torch.arange(frames) < inputs.lengths[:, None]  # (B, T)
-
-    def model_call(x, t, text_on, retrieval_on, branch_index):
-        copies = x.shape[0] // batch
-        return model(x, t, conditions.repeat(copies), text_on, retrieval_on, mask.repeat(copies, 1))
-
+    prompts = PromptBatch(
+        model,
+        inputs.encode(model),
+        neighbours=np.zeros((batch, 0), dtype=np.int64),  # conditions are given, not retrieved
+        mask=length_mask(inputs.lengths, frames),  # (B, T)
+    )
     mixture = ConditionMixture.released(DATASET, seed=seed)
     clock.setup_end = time.perf_counter()
     x0 = run_steps(
-        mixture_denoise_fn(mixture, model_call, sampler), inputs.noise, sampler, plan, clock
+        mixture_denoise_fn(mixture, prompts.model_call, sampler), inputs.noise, sampler, plan, clock
     )
     clock.end = time.perf_counter()
     return Run(total_seconds(clock, sampler, plan), x0, list(mixture.drawn))
@@ -308,7 +288,7 @@ def naive_run(
     clock = Clock(start=time.perf_counter())
     batch, frames = inputs.noise.shape[:2]
     x_t = torch.cat([inputs.noise, inputs.padding_noise], dim=1)  # (B, max_length, D)
-    mask = torch.arange(x_t.shape[1]) < inputs.lengths[:, None]  # (B, max_length)
+    mask = length_mask(inputs.lengths, x_t.shape[1])  # (B, max_length)
     branches = list(zip(TEXT_ON, RETRIEVAL_ON, strict=True))
     mixture = ReleasedMixture(**_released_values(), coins=coins)
 

@@ -46,8 +46,8 @@ from remodiffuse.evaluation import (  # noqa: E402
     matching_metrics,
 )
 from remodiffuse.evaluators import load_evaluator  # noqa: E402
-from remodiffuse.generation import MotionGenerator  # noqa: E402
 from remodiffuse.metrics import fid  # noqa: E402
+from remodiffuse.pipeline import MotionGenerator  # noqa: E402
 
 DEFAULT_LAMS = "0,0.01,0.03,0.1,0.3,1,3"
 EXAMPLE_QUANTILES = (0.0, 0.25, 0.5, 0.75, 0.95, 1.0)

@@ -113,19 +113,7 @@ def compose_train_module():
     GlobalHydra.instance().clear()
 
 
-TINY_TRAINING = (
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
-    "model.latent_dim=32",
-    "model.ff_size=64",
-    "model.time_embed_dim=64",
-    "model.text_latent_dim=32",
-    "model.text_ff_size=64",
-    "model.retrieval.motion_ff_size=64",
-    "model.retrieval.text_ff_size=64",
-    "trainer.max_epochs=2",
-    "trainer.log_every_n_steps=1",
-)
+TINY_TRAINING = ("debug=tiny",)  # conf/debug/tiny.yaml
 
 
 @pytest.fixture(scope="session")
@@ -147,22 +135,7 @@ def tiny_trained_run(tmp_path_factory) -> tuple[Path, Path]:
     return Path(cfg.hydra.runtime.output_dir), last
 
 
-TINY_EVALUATOR = (
-    "stage=evaluator",
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
-    "trainer.max_epochs=2",
-    "trainer.log_every_n_steps=1",
-    "stage.architecture.embed_dim=16",
-    "stage.architecture.motion_latent_dim=32",
-    "stage.architecture.motion_num_layers=1",
-    "stage.architecture.motion_num_heads=2",
-    "stage.architecture.motion_ff_size=64",
-    "stage.architecture.text_latent_dim=32",
-    "stage.architecture.text_num_layers=1",
-    "stage.architecture.text_num_heads=2",
-    "stage.architecture.text_ff_size=64",
-)
+TINY_EVALUATOR = ("stage=evaluator", "debug=tiny_evaluator")  # conf/debug/tiny_evaluator.yaml
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from remodiffuse.export.generated import save_generated
-from remodiffuse.generation import MotionGenerator, read_prompts
 from remodiffuse.io import read_bvh
 from remodiffuse.motion import get_skeleton
+from remodiffuse.pipeline import MotionGenerator, read_prompts, save_database
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     from remodiffuse.data import TextMotionDataset
     from remodiffuse.data.synthetic import ensure_synthetic_dataset
     from remodiffuse.retrieval import RetrievalConfig
-    from remodiffuse.stages.conditioning import build_database, save_database
+    from remodiffuse.stages.conditioning import build_database
     from remodiffuse.text import build_text_encoder
 
     root = ensure_synthetic_dataset(tmp_path / "other", num_motions=30, seed=7)
@@ -165,7 +165,7 @@ def test_generation_retrieves_from_an_imported_mocap_database(
     from remodiffuse.data import TextMotionDataset
     from remodiffuse.io.importer import prepare_dataset
     from remodiffuse.retrieval import RetrievalConfig
-    from remodiffuse.stages.conditioning import build_database, save_database
+    from remodiffuse.stages.conditioning import build_database
     from remodiffuse.text import build_text_encoder
 
     cmu = require_fixture("data", "cmu-mini")

@@ -7,7 +7,8 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from remodiffuse.configs import config_dir
-from remodiffuse.stages.conditioning import build_database, save_database
+from remodiffuse.pipeline import save_database
+from remodiffuse.stages.conditioning import build_database
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="build_index")

@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from remodiffuse.configs import config_dir
+from remodiffuse.configs import config_dir, plain_dict
 from remodiffuse.models import (
     SemanticsModulatedTransformer,
     convert_official_state_dict,
@@ -16,7 +16,7 @@ from remodiffuse.models import (
     official_model_config,
 )
 from remodiffuse.models.official_database import load_official_database
-from remodiffuse.models.pretrained import save_pretrained
+from remodiffuse.pipeline import save_pretrained
 from remodiffuse.retrieval import RetrievalConfig
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def main(cfg: DictConfig) -> None:
     model.load_state_dict(convert_official_state_dict(weights, config))
     out_dir = Path(cfg.out_dir)
     extra = {
-        "text_encoder": OmegaConf.to_container(cfg.text_encoder, resolve=True),
+        "text_encoder": plain_dict(cfg.text_encoder),
         "retrieval": {
             "num_retrieval": official.num_retrieval,
             "stride": official.stride,

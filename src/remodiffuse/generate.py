@@ -6,7 +6,7 @@ from omegaconf import DictConfig
 
 from remodiffuse.configs import config_dir
 from remodiffuse.export.generated import save_generated
-from remodiffuse.generation import generator_from_config, read_prompts
+from remodiffuse.pipeline import MotionGenerator, read_prompts
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="generate")
@@ -19,7 +19,7 @@ def main(cfg: DictConfig) -> None:
         if cfg.text is not None
         else read_prompts(to_absolute_path(cfg.prompts), cfg.length)
     )
-    generator = generator_from_config(cfg)
+    generator = MotionGenerator.from_options(cfg)
     texts = [text for text, _ in prompts for _ in range(cfg.num_samples)]
     lengths = [length for _, length in prompts for _ in range(cfg.num_samples)]
     motions = generator.generate(texts, lengths, seed=cfg.seed, steps=cfg.steps)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from remodiffuse.data import DatasetContentError, DatasetLayoutError, TextMotionDataset
-from remodiffuse.data.dataset import crop_length, parse_caption_line
+from remodiffuse.data.dataset import crop_length
 
 DIM = 7
 WHOLE = "a person walks forward#a/DET person/NOUN walk/VERB forward/ADV#0.0#0.0"
@@ -237,28 +237,6 @@ def test_invalid_arguments(tmp_path: Path) -> None:
         TextMotionDataset(tmp_path, "train", min_length=50, max_length=40)
     with pytest.raises(ValueError, match="long_motions"):
         TextMotionDataset(tmp_path, "train", long_motions="crop")
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        ("a man walks#a/DET man/NOUN walk/VERB#0.0#0.0", ("a man walks", 3, 0.0, 0.0)),
-        ("a man walks#a/DET#nan#2.5", ("a man walks", 1, 0.0, 2.5)),
-        ("a man walks##1#2\n", ("a man walks", 0, 1.0, 2.0)),
-        ("   #a/DET#0#0", None),
-        ("a man walks#a/DET#0", None),
-        ("a man walks#a/DET#x#0", None),
-        ("a man walks#a/DET#-1#0", None),
-        ("a man walks#a/DET#inf#0", None),
-    ],
-)
-def test_parse_caption_line(line: str, expected: tuple | None) -> None:
-    caption = parse_caption_line(line)
-    if expected is None:
-        assert caption is None
-    else:
-        assert caption is not None
-        assert (caption.text, len(caption.tokens), caption.start, caption.end) == expected
 
 
 def test_crop_length() -> None:

@@ -16,7 +16,7 @@ from remodiffuse.models import (
 )
 from remodiffuse.models.convert import official_key_to_ours
 from remodiffuse.models.official_database import load_official_database
-from remodiffuse.models.pretrained import load_pretrained, save_pretrained
+from remodiffuse.pipeline import load_run, save_pretrained
 from remodiffuse.retrieval import RetrievalDatabase
 
 
@@ -103,7 +103,7 @@ def test_pth_checkpoints_load_with_weights_only(fixture, tmp_path):
 def test_pretrained_round_trip(tmp_path):
     model = random_model(tiny_config(text_token_dim=10))
     save_pretrained(model.state_dict(), model.config, tmp_path, {"note": {"source": "test"}})
-    loaded = load_pretrained(tmp_path)
+    loaded, _, _ = load_run(tmp_path)
     assert loaded.config == model.config and not loaded.training
     inputs = random_inputs(model.config)
     with torch.no_grad():
@@ -153,7 +153,7 @@ def test_convert_official_command(fixture, tmp_path):
     out_dir = tmp_path / "converted"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["converted"]
 
-    model = load_pretrained(out_dir)
+    model, _, _ = load_run(out_dir)
     assert model.config == fixture.model_config
     inputs = random_inputs(model.config, batch=2, text_length=7)
     with torch.no_grad():

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from remodiffuse.motion import denormalize, normalize
+from remodiffuse.pipeline import encode_retrieved, load_statistics, save_statistics
 from remodiffuse.retrieval import RetrievalDatabase
-from remodiffuse.stages.conditioning import encode_retrieved, load_statistics, save_statistics
 
 
 class RecordingModel:

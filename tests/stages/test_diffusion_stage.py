@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from remodiffuse.models.pretrained import load_pretrained
+from remodiffuse.pipeline import load_run
 from remodiffuse.retrieval import RetrievalDatabase
 
 
@@ -12,7 +12,7 @@ def test_training_writes_checkpoints_and_inference_bundle(tiny_trained_run):
     assert last == run_dir / "checkpoints" / "last.ckpt" and last.is_file()
     checkpoint = torch.load(last, map_location="cpu", weights_only=True)
     assert checkpoint["global_step"] == 8  # 32 train motions / batch 8 = 4 steps x 2 epochs
-    model = load_pretrained(run_dir)
+    model, _, _ = load_run(run_dir)
     state = {k: v for k, v in checkpoint["state_dict"].items() if k.startswith("model.")}
     for name, value in model.state_dict().items():
         torch.testing.assert_close(value, state[f"model.{name}"])

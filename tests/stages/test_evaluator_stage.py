@@ -12,20 +12,10 @@ from remodiffuse.evaluators import load_evaluator
 
 TINY_EVALUATOR = (
     "stage=evaluator",
-    "dataset.synthetic.num_motions=40",
-    "dataset.batch_size=8",
+    "debug=tiny_evaluator",
     "trainer.max_epochs=6",
-    "trainer.log_every_n_steps=1",
     "stage.lr=1e-3",
-    "stage.architecture.embed_dim=16",
-    "stage.architecture.motion_latent_dim=32",
     "stage.architecture.motion_num_layers=2",
-    "stage.architecture.motion_num_heads=2",
-    "stage.architecture.motion_ff_size=64",
-    "stage.architecture.text_latent_dim=32",
-    "stage.architecture.text_num_layers=1",
-    "stage.architecture.text_num_heads=2",
-    "stage.architecture.text_ff_size=64",
     "stage.architecture.dropout=0.0",
 )
 

@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from remodiffuse.diffusion import MIXTURE_FILENAME, load_mixture_yaml
-from remodiffuse.mixture_search import (
+from remodiffuse.stages.mixture_search import (
     GRID_DIRNAME,
     SEARCH_FILENAME,
     coarse_weights,
@@ -23,7 +23,7 @@ from remodiffuse.mixture_search import (
 )
 
 TINY_MIXTURE = (
-    "stage=mixture",
+    "experiment=mixture",
     "dataset.synthetic.num_motions=40",
     "stage.num_items=6",
     "stage.sampling_batch_size=4",

@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 import torch
 from lightning import LightningDataModule
-from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
 
+from remodiffuse.configs import plain_dict
 from remodiffuse.data.dataset import LongMotions, TextMotionDataset
 from remodiffuse.data.layout import DatasetContentError
 from remodiffuse.data.sampling import EpochSampler
+from remodiffuse.motion.masks import length_mask
 
 SPLITS_FOR_STAGE = {
     "fit": ("train", "val"),
@@ -29,7 +30,7 @@ def collate_motions(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     motion = torch.zeros(len(items), int(lengths.max()), feature_dim)  # (B, Tmax, D)
     for row, item in enumerate(items):
         motion[row, : item["length"]] = torch.as_tensor(item["motion"], dtype=torch.float32)
-    mask = torch.arange(motion.shape[1]) < lengths[:, None]  # (B, Tmax)
+    mask = length_mask(lengths, motion.shape[1])  # (B, Tmax)
     return {
         "motion": motion,
         "mask": mask,
@@ -40,15 +41,6 @@ def collate_motions(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "motion_id": [item["motion_id"] for item in items],
         "item_id": [item["item_id"] for item in items],
     }
-
-
-def _plain_dict(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A plain dict copy of a mapping or Hydra `DictConfig` (None stays None)."""
-    if config is None:
-        return None
-    if isinstance(config, DictConfig):
-        return OmegaConf.to_container(config, resolve=True)
-    return dict(config)
 
 
 class MotionDataModule(LightningDataModule):
@@ -90,7 +82,7 @@ class MotionDataModule(LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.random_crop = random_crop
-        self.synthetic = _plain_dict(synthetic)
+        self.synthetic = plain_dict(synthetic)
         self.eval_long_motions = eval_long_motions
         self.seed = seed
         self.save_hyperparameters(ignore=["synthetic"])

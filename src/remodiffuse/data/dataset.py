@@ -1,4 +1,4 @@
-"""Text-motion pairs read from the HumanML3D / KIT-ML layout (see `remodiffuse.data.layout`).
+"""Text-motion pairs read from the HumanML3D / KIT-ML layout (`remodiffuse.data.layout`).
 
 Filtering follows Guo et al.'s `Text2MotionDatasetV2`: a motion shorter than `min_length` is
 dropped with all its captions; a caption line with a time range becomes its own item (a segment)
@@ -9,7 +9,6 @@ A length counts as too short / too long when its crop (rounded down to `unit_len
 """
 
 import logging
-import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from remodiffuse.data.caption_line import Caption, parse_caption_line
 from remodiffuse.data.layout import DatasetContentError, DatasetLayout
 from remodiffuse.motion.normalization import normalize
 from remodiffuse.seeding import DATA_ITEM, derived_generator
@@ -39,20 +39,6 @@ TOO_LONG = "too long"
 DUPLICATE_ID = "duplicate id"
 
 LongMotions = Literal["skip", "window"]
-
-
-@dataclass(frozen=True)
-class Caption:
-    """One caption line: text, `word/POS` tokens and its time range in seconds (0, 0 = whole)."""
-
-    text: str
-    tokens: tuple[str, ...]
-    start: float
-    end: float
-
-    @property
-    def is_whole_motion(self) -> bool:
-        return self.start == 0.0 and self.end == 0.0
 
 
 @dataclass(frozen=True)
@@ -76,23 +62,6 @@ class _Skip(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def parse_caption_line(line: str) -> Caption | None:
-    """Parse `caption#tokens#start#end`; None when the line has no usable caption.
-
-    NaN times count as 0, so 0/0, NaN/NaN and the mix all mean the whole motion.
-    """
-    fields = line.strip().split("#")
-    if len(fields) != 4 or not fields[0].strip():
-        return None
-    try:
-        start, end = (0.0 if math.isnan(t) else t for t in map(float, fields[2:]))
-    except ValueError:
-        return None
-    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < 0:
-        return None
-    return Caption(fields[0].strip(), tuple(fields[1].split()), start, end)
 
 
 def read_split_ids(path: Path) -> list[str]:
@@ -269,10 +238,25 @@ class TextMotionDataset(Dataset):
             clip.num_frames - length + 1, self.random_crop, generator
         )
         caption_number = self._draw(len(clip.captions), self.random_caption, generator)
+        return self._item(index, offset, length, caption_number)
+
+    def evaluation_draw(self, index: int, rng: np.random.Generator) -> dict:
+        """The item as Guo et al.'s evaluation loader draws it: a random caption, the length
+        rounded down to `unit_length` and one unit shorter with probability 1/3 ("single" /
+        "double"), a random crop offset."""
+        clip = self.records[index]
+        full = min(clip.num_frames, self.max_length)
+        units = full // self.unit_length - (1 if rng.integers(3) == 2 else 0)
+        length = max(units, 1) * self.unit_length
+        offset = clip.start_frame + int(rng.integers(clip.num_frames - length + 1))
+        return self._item(index, offset, length, int(rng.integers(len(clip.captions))))
+
+    def _item(self, index: int, offset: int, length: int, caption_number: int) -> dict:
+        """Frames [offset, offset + length) of item `index`'s motion with one of its captions."""
+        clip = self.records[index]
         caption = clip.captions[caption_number]
-        motion = self._motions[clip.motion_id][offset : offset + length]  # (T, D)
         return {
-            "motion": torch.tensor(motion),
+            "motion": torch.tensor(self._motions[clip.motion_id][offset : offset + length]),
             "length": length,
             "caption": caption.text,
             "caption_index": int(self._caption_offsets[index] + caption_number),

@@ -16,6 +16,7 @@ from remodiffuse.diffusion.mixture import (
     PaperMixture,
     ReleasedMixture,
     ReleasedPreset,
+    mix_branches,
     released_preset,
 )
 from remodiffuse.diffusion.mixture_files import (
@@ -57,6 +58,7 @@ __all__ = [
     "build_mixture",
     "build_sampler",
     "linear_betas",
+    "mix_branches",
     "mixture_denoise_fn",
     "load_mixture_yaml",
     "mixture_for",

@@ -49,6 +49,18 @@ def released_preset(dataset_name: str) -> ReleasedPreset:
     return RELEASED_PRESETS["kit" if dataset_name == "kit" else "humanml3d"]
 
 
+def mix_branches(predictions: Tensor, weights: Tensor) -> Tensor:
+    """sum_k weights[k] * predictions[k]: (n, B, T, D) branch x0s and (n,) weights -> (B, T, D).
+
+    Differentiable in both; summed in branch order (the released code's order of operations).
+    """
+    weights = weights.to(predictions)
+    mixed = predictions[0] * weights[0]
+    for row in range(1, predictions.shape[0]):
+        mixed = mixed + predictions[row] * weights[row]
+    return mixed
+
+
 class ConditionMixture(ABC):
     """Chooses the four branch coefficients of a step and combines the branch predictions."""
 
@@ -78,10 +90,7 @@ class ConditionMixture(ABC):
         if out.shape != x.shape:
             raise ValueError(f"model_call returned {tuple(out.shape)}, expected {tuple(x.shape)}")
         out = out.reshape(active.size, *x_t.shape)  # (n, B, T, D)
-        mixed = out[0] * float(coefs[active[0]])
-        for row, index in enumerate(active[1:], start=1):
-            mixed = mixed + out[row] * float(coefs[index])
-        return mixed  # (B, T, D)
+        return mix_branches(out, torch.as_tensor(coefs[active]))  # (B, T, D)
 
     @staticmethod
     def released(

@@ -101,8 +101,3 @@ def renormalize(
         raise ValueError("the evaluator std has zero entries; cannot divide without an eps")
     raw = x.double() * (std_m + NORMALIZE_EPS) + mean_m  # (..., D) unnormalised features
     return ((raw - mean_e) / (std_e + eval_eps)).float()  # (..., D)
-
-
-def length_mask(lengths: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """(B, T) bool, True on the first lengths[b] frames of row b."""
-    return torch.arange(num_frames, device=lengths.device) < lengths[:, None]

@@ -20,22 +20,22 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import hydra
 import numpy as np
 import torch
 from omegaconf import OmegaConf
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.evaluators.common import (
     EvaluatorFileError,
     check_statistics,
-    length_mask,
     motion_batch,
     renormalize,
 )
-from remodiffuse.models.text_encoder import PromptTextEncoder
 from remodiffuse.models.timestep import timestep_sinusoid
+from remodiffuse.models.token_transformer import PromptTextEncoder
+from remodiffuse.motion.masks import length_mask
 from remodiffuse.motion.normalization import NORMALIZE_EPS
 
 WEIGHTS_FILE = "evaluator.safetensors"
@@ -253,7 +253,7 @@ def _read_bundle(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, 
         for file in (weights, config):
             if not file.is_file():
                 raise EvaluatorFileError(f"missing contrastive evaluator file: {file}")
-        content = OmegaConf.to_container(OmegaConf.load(config), resolve=True)
+        content = plain_dict(OmegaConf.load(config))
         return content["architecture"], content["text_encoder"], load_file(str(weights))
     if not path.is_file():
         raise EvaluatorFileError(f"missing contrastive evaluator checkpoint: {path}")
@@ -277,7 +277,7 @@ def load_contrastive(
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(weights)
     if text_encoder is None:
-        text_encoder = hydra.utils.instantiate(text_config)
+        text_encoder = instantiate(text_config)
     if text_encoder.token_dim != model.config.text_token_dim:
         raise ValueError(
             f"text encoder gives {text_encoder.token_dim}-d tokens but {path} was trained on "

@@ -3,8 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
-
+from remodiffuse.configs import plain_dict
 from remodiffuse.evaluators.common import MotionTextEvaluator
 from remodiffuse.evaluators.contrastive import load_contrastive
 from remodiffuse.evaluators.t2m import load_t2m
@@ -14,8 +13,7 @@ EVALUATOR_KINDS = ("contrastive", "t2m")
 
 def load_evaluator(cfg: Mapping[str, Any]) -> MotionTextEvaluator:
     """`kind: contrastive` with `ckpt` (run dir or .ckpt), or `kind: t2m` with `root` (+ paths)."""
-    if isinstance(cfg, DictConfig):
-        cfg = OmegaConf.to_container(cfg, resolve=True)
+    cfg = plain_dict(cfg)
     kind = cfg.get("kind")
     device = cfg.get("device") or "cpu"
     if kind == "contrastive":

@@ -50,11 +50,11 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from remodiffuse.evaluators.common import (
     EvaluatorFileError,
     check_statistics,
-    length_mask,
     motion_batch,
     renormalize,
     require_file,
 )
+from remodiffuse.motion.masks import length_mask
 
 POS_TAGS = (
     "VERB", "NOUN", "DET", "ADP", "NUM", "AUX", "PRON", "ADJ", "ADV",

@@ -9,7 +9,7 @@ import numpy as np
 
 from remodiffuse.export.animation import render_motion
 from remodiffuse.export.bvh import write_bvh
-from remodiffuse.generation import GeneratedMotion
+from remodiffuse.pipeline import GeneratedMotion
 
 
 def slug(text: str, limit: int = 40) -> str:

@@ -2,13 +2,13 @@
 
 from remodiffuse.io.asf_amc import read_asf_amc
 from remodiffuse.io.bvh import read_bvh
-from remodiffuse.io.clip import MocapClip, MocapFormatError
 from remodiffuse.io.joint_map import (
     BUILTIN_JOINT_MAPS,
     JointMapError,
     load_joint_map,
     select_joint_map,
 )
+from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError
 from remodiffuse.io.retarget import (
     Retargeted,
     detect_metres_per_unit,

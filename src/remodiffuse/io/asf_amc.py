@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from remodiffuse.io.clip import MocapClip, MocapFormatError, check_positions, read_text
+from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError, check_positions, read_text
 from remodiffuse.io.rotations import euler_to_matrix
 
 __all__ = ["read_asf_amc", "AMC_FPS"]

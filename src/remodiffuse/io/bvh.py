@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from remodiffuse.io.clip import MocapClip, MocapFormatError, check_positions, read_text
+from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError, check_positions, read_text
 from remodiffuse.io.rotations import axis_rotation
 
 __all__ = ["read_bvh"]

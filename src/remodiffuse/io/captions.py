@@ -6,9 +6,10 @@ Caption sources (merged per motion id, duplicates dropped, order kept):
 - the CMU descriptions CSV (`Subject`, `Trial #`, `Motion Description`, ...): id `SS_TT`;
 - `ID.txt` beside `ID.bvh` / `ID.amc`: one caption per non-blank line.
 
-HumanML3D text lines are `caption#word/POS ...#0.0#0.0`. The tokens come from the synthetic set's
-lexicon when it knows every word, else from a small heuristic tagger (closed-class words, suffixes,
-common motion verbs, NOUN otherwise): HumanML3D used spaCy, which is not a dependency here.
+HumanML3D text lines are `caption#word/POS ...#0.0#0.0` (`remodiffuse.data.caption_line`). The
+tokens come from the synthetic set's lexicon when it knows every word, else from a small heuristic
+tagger (closed-class words, suffixes, common motion verbs, NOUN otherwise): HumanML3D used spaCy,
+which is not a dependency here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import csv
 import re
 from pathlib import Path
 
+from remodiffuse.data.caption_line import format_caption_line
 from remodiffuse.data.synthetic.lexicon import tag_words
 
 __all__ = [
@@ -83,7 +85,7 @@ def caption_line(text: str) -> str:
         tokens = tag_words(text)
     except KeyError:
         tokens = heuristic_tokens(text)
-    return f"{text}#{' '.join(tokens)}#0.0#0.0"
+    return format_caption_line(text, tokens)
 
 
 def _column(header: list[str], *names: str) -> int | None:

@@ -29,15 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from remodiffuse.data.synthetic.checks import PhysicalLimits, physical_report
 from remodiffuse.data.writing import replace_directory, split_ids
 from remodiffuse.io.asf_amc import AMC_FPS, read_asf_amc
 from remodiffuse.io.bvh import read_bvh
 from remodiffuse.io.captions import caption_line, read_caption_csv, read_caption_txt
-from remodiffuse.io.clip import MocapClip, MocapFormatError
 from remodiffuse.io.joint_map import BUILTIN_JOINT_MAPS, JointMapError, load_joint_map
+from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError
 from remodiffuse.io.retarget import DropFirstFrame, Retargeted, resample, retarget_clip
 from remodiffuse.motion import features_from_joints, joints_from_features, mean_std
+from remodiffuse.motion.plausibility import PhysicalLimits, physical_report
 
 __all__ = [
     "REPORT_FILE",

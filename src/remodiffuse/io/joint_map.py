@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from remodiffuse.io.clip import MocapClip
+from remodiffuse.io.mocap_clip import MocapClip
 from remodiffuse.motion import get_skeleton
 
 __all__ = [

@@ -8,7 +8,6 @@ from typing import Literal
 
 import numpy as np
 
-from remodiffuse.io.clip import MocapClip, MocapFormatError
 from remodiffuse.io.joint_map import (
     BUILTIN_JOINT_MAPS,
     HUMANML3D_JOINTS,
@@ -17,6 +16,7 @@ from remodiffuse.io.joint_map import (
     resolve_joint_map,
     select_joint_map,
 )
+from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError
 from remodiffuse.io.rotations import rotation_between
 from remodiffuse.motion import get_skeleton
 

@@ -6,7 +6,8 @@ from torch import nn
 from remodiffuse.models.attention import EfficientSelfAttention
 from remodiffuse.models.config import RetrievalEncoderConfig
 from remodiffuse.models.feedforward import FeedForward
-from remodiffuse.models.text_encoder import TokenTransformer
+from remodiffuse.models.token_transformer import TokenTransformer
+from remodiffuse.motion.masks import length_mask
 
 
 class MotionEncoderLayer(nn.Module):
@@ -64,8 +65,7 @@ class RetrievalEncoder(nn.Module):
         Frames 0, s, 2s, ... are kept: Ts = ceil(T / s).
         """
         batch, count, frames, _ = motions.shape
-        positions = torch.arange(frames, device=motions.device)  # (T,)
-        mask = positions < lengths.to(motions.device)[..., None]  # (B, R, T)
+        mask = length_mask(lengths.to(motions.device), frames)  # (B, R, T)
         flat_mask = mask.reshape(batch * count, frames)  # (B*R, T)
         h = self.encode_motion_frames(motions.flatten(0, 1), flat_mask)  # (B*R, T, Cr)
         stride = self.config.stride

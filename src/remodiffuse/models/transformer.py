@@ -10,8 +10,8 @@ from remodiffuse.models.conditions import Conditions
 from remodiffuse.models.config import ModelConfig
 from remodiffuse.models.feedforward import StylizedFeedForward
 from remodiffuse.models.retrieval_encoder import RetrievalEncoder
-from remodiffuse.models.text_encoder import PromptTextEncoder
 from remodiffuse.models.timestep import TimestepEmbedding
+from remodiffuse.models.token_transformer import PromptTextEncoder
 
 
 class DecoderLayer(nn.Module):

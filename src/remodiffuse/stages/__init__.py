@@ -4,11 +4,13 @@ from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditio
 from remodiffuse.stages.diffusion_stage import DiffusionStage
 from remodiffuse.stages.evaluator_stage import EvaluatorStage
 from remodiffuse.stages.mixture_stage import MixtureStage
+from remodiffuse.stages.step_seeding import StepSeeding
 
 __all__ = [
     "DiffusionStage",
     "EvaluatorStage",
     "MixtureStage",
     "RetrievalConditioner",
+    "StepSeeding",
     "build_conditioner",
 ]

@@ -16,7 +16,7 @@ import torch
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.models import Conditions, SemanticsModulatedTransformer
-from remodiffuse.motion import denormalize, normalize
+from remodiffuse.pipeline import encode_retrieved
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
 from remodiffuse.text import TextEncoder, cached_text_features
 
@@ -53,38 +53,6 @@ class RetrievalConditioner:
         return encode_retrieved(
             model, self.database, conditions.neighbours[index], tokens, mask, self.max_length
         )
-
-
-def encode_retrieved(
-    model: SemanticsModulatedTransformer,
-    database: RetrievalDatabase,
-    neighbours: np.ndarray,
-    tokens: torch.Tensor,
-    mask: torch.Tensor,
-    max_length: int,
-    statistics: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> Conditions:
-    """Encode (B, L, Dt) prompt tokens with their (B, k) retrieved database entries.
-
-    statistics = (database mean, std, model mean, std) re-normalises the retrieved motions of a
-    database built from another dataset into the model's normalisation.
-    """
-    motions, lengths = database.motions_of(neighbours, max_length)  # (B, k, T, D), (B, k)
-    if statistics is not None:
-        database_mean, database_std, model_mean, model_std = statistics
-        valid = np.arange(motions.shape[2]) < lengths[..., None]  # (B, k, T)
-        raw = denormalize(motions, database_mean, database_std)
-        motions = np.where(valid[..., None], normalize(raw, model_mean, model_std), 0.0)
-        motions = motions.astype(np.float32)
-    retrieved_tokens, retrieved_mask = database.tokens_of(neighbours)  # (B, k, Lr, Dr)
-    return model.encode_conditions(
-        tokens,
-        mask,
-        torch.from_numpy(motions),
-        torch.from_numpy(lengths),
-        torch.from_numpy(retrieved_tokens),
-        torch.from_numpy(retrieved_mask),
-    )
 
 
 def build_database(
@@ -142,31 +110,3 @@ def build_conditioner(
         time.perf_counter() - started,
     )
     return RetrievalConditioner(database, splits, max_length)
-
-
-STATISTICS_FILES = ("mean.npy", "std.npy")
-
-
-def save_statistics(directory: str | Path, mean: np.ndarray, std: np.ndarray) -> None:
-    """Write the (D,) normalisation of a run or database as mean.npy and std.npy."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, values in zip(STATISTICS_FILES, (mean, std), strict=True):
-        np.save(directory / name, np.asarray(values, dtype=np.float32))
-
-
-def save_database(
-    database: RetrievalDatabase, directory: str | Path, mean: np.ndarray, std: np.ndarray
-) -> None:
-    """Save a database with the (D,) normalisation its motions are stored in."""
-    database.save(directory)
-    save_statistics(directory, mean, std)
-
-
-def load_statistics(directory: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """(mean, std) saved by `save_statistics`, or None when the directory has none."""
-    paths = [Path(directory) / name for name in STATISTICS_FILES]
-    if not all(path.is_file() for path in paths):
-        return None
-    mean, std = (np.load(path) for path in paths)
-    return mean, std

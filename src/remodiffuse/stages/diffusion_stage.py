@@ -5,29 +5,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import hydra
 import torch
 from lightning import LightningModule
-from omegaconf import DictConfig, OmegaConf
 
+from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.diffusion import GaussianDiffusion, build_diffusion
 from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
-from remodiffuse.models.pretrained import save_pretrained
-from remodiffuse.stages.conditioning import (
-    RetrievalConditioner,
-    build_conditioner,
-    save_database,
-    save_statistics,
-)
-
-INFERENCE_DATABASE_DIR = "database"
-
-
-def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A resolved plain-dict copy of a mapping or DictConfig (what checkpoints store)."""
-    if isinstance(config, DictConfig):
-        return OmegaConf.to_container(config, resolve=True)
-    return dict(config)
+from remodiffuse.pipeline import DATABASE_DIR, save_database, save_pretrained, save_statistics
+from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
 
 
 class DiffusionStage(LightningModule):
@@ -54,10 +39,10 @@ class DiffusionStage(LightningModule):
         super().__init__()
         self.save_hyperparameters(
             {
-                "model": _plain(model),
-                "diffusion": _plain(diffusion),
-                "text_encoder": _plain(text_encoder),
-                "retrieval": _plain(retrieval),
+                "model": plain_dict(model),
+                "diffusion": plain_dict(diffusion),
+                "text_encoder": plain_dict(text_encoder),
+                "retrieval": plain_dict(retrieval),
                 "cache_dir": str(cache_dir),
                 "lr": lr,
                 "min_lr_ratio": min_lr_ratio,
@@ -73,8 +58,8 @@ class DiffusionStage(LightningModule):
     def setup(self, stage: str) -> None:
         """Build the frozen conditions of the data module's splits once per process."""
         if self.conditioner is None:
-            encoder = hydra.utils.instantiate(self.hparams.text_encoder)
-            retrieval = hydra.utils.instantiate(self.hparams.retrieval)
+            encoder = instantiate(self.hparams.text_encoder)
+            retrieval = instantiate(self.hparams.retrieval)
             self.conditioner = build_conditioner(
                 self.trainer.datamodule.datasets,
                 encoder,
@@ -172,6 +157,4 @@ class DiffusionStage(LightningModule):
         """Normalisation (mean.npy, std.npy) and the retrieval database (database/) of the run."""
         mean, std = self.trainer.datamodule.mean, self.trainer.datamodule.std
         save_statistics(directory, mean, std)
-        save_database(
-            self.conditioner.database, Path(directory) / INFERENCE_DATABASE_DIR, mean, std
-        )
+        save_database(self.conditioner.database, Path(directory) / DATABASE_DIR, mean, std)

@@ -8,11 +8,11 @@ the two learnable encoders. See `remodiffuse.evaluators.contrastive` for the mod
 from collections.abc import Mapping
 from typing import Any
 
-import hydra
 import numpy as np
 import torch
 from lightning import LightningModule
 
+from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.evaluators.contrastive import (
     DEFAULT_MARGIN,
     ContrastiveConfig,
@@ -21,7 +21,6 @@ from remodiffuse.evaluators.contrastive import (
     save_contrastive,
 )
 from remodiffuse.metrics import r_precision
-from remodiffuse.stages.diffusion_stage import _plain
 from remodiffuse.text import CachedTextFeatures, cached_text_features
 
 TOP_K = 3
@@ -47,8 +46,8 @@ class EvaluatorStage(LightningModule):
         super().__init__()
         self.save_hyperparameters(
             {
-                "architecture": _plain(architecture),
-                "text_encoder": _plain(text_encoder),
+                "architecture": plain_dict(architecture),
+                "text_encoder": plain_dict(text_encoder),
                 "cache_dir": str(cache_dir),
                 "lr": lr,
                 "weight_decay": weight_decay,
@@ -73,7 +72,7 @@ class EvaluatorStage(LightningModule):
         self.std.copy_(torch.from_numpy(datamodule.std))
         missing = [name for name in datamodule.datasets if name not in self.text_features]
         if missing:
-            encoder = hydra.utils.instantiate(self.hparams.text_encoder)
+            encoder = instantiate(self.hparams.text_encoder)
             if encoder.token_dim != self.model.config.text_token_dim:
                 raise ValueError(
                     f"text encoder {encoder.name} gives {encoder.token_dim}-d tokens but the "

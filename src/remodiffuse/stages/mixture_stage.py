@@ -1,8 +1,8 @@
 """Condition-mixture finetune of a trained run (paper section 3.4, "Parameter Finetuning").
 
-`python -m remodiffuse.train stage=mixture stage.run=RUN evaluator.ckpt=EVAL_RUN` runs the grid
+`python -m remodiffuse.train experiment=mixture stage.run=RUN evaluator.ckpt=EVAL_RUN` runs the grid
 search and learns the fine weights; adding `mixture.w1=... mixture.w2=...` (e.g. a `-m` sweep)
-scores one grid point instead. The search itself lives in `remodiffuse.mixture_search`.
+scores one grid point instead. The search itself lives in `remodiffuse.stages.mixture_search`.
 """
 
 import json
@@ -13,20 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.utils import to_absolute_path
 from lightning import Callback, LightningModule
 from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
+from remodiffuse.data import MotionDataModule, TextMotionDataset
 from remodiffuse.diffusion import MIXTURE_FILENAME, PaperMixture, save_mixture_yaml
+from remodiffuse.evaluation import EvaluationItems
 from remodiffuse.evaluators import load_evaluator
-from remodiffuse.mixture_search import (
+from remodiffuse.pipeline import MotionGenerator
+from remodiffuse.stages.mixture_search import (
     GRID_DIRNAME,
     SEARCH_FILENAME,
     GridPoint,
     MixtureSearch,
-    SearchItems,
     coarse_weights,
     grid_table,
     grid_values,
@@ -36,6 +37,20 @@ from remodiffuse.mixture_search import (
 log = logging.getLogger(__name__)
 
 MONITOR = "train/fid"
+
+
+def training_items(datamodule: MotionDataModule, num_items: int | None) -> EvaluationItems:
+    """The first training items, read deterministically (first caption, no random crop)."""
+    dataset = TextMotionDataset(
+        datamodule.root,
+        "train",
+        min_length=datamodule.min_length,
+        max_length=datamodule.max_length,
+        unit_length=datamodule.unit_length,
+        fps=datamodule.fps,
+        long_motions=datamodule.eval_long_motions,
+    )
+    return EvaluationItems.from_dataset(dataset, num_items)
 
 
 class MixtureStage(LightningModule):
@@ -77,10 +92,10 @@ class MixtureStage(LightningModule):
         evaluator = dict(evaluator)
         if evaluator.get("kind") != "contrastive":
             raise ValueError("mixture finetuning needs the contrastive evaluator (differentiable)")
-        evaluator["ckpt"] = to_absolute_path(evaluator["ckpt"])
+        evaluator["ckpt"] = str(Path(evaluator["ckpt"]).resolve())
         self.save_hyperparameters(
             {
-                "run": to_absolute_path(run),
+                "run": str(Path(run).resolve()),
                 "evaluator": evaluator,
                 "w1": None if w1 is None else float(w1),
                 "w2": None if w2 is None else float(w2),
@@ -93,7 +108,7 @@ class MixtureStage(LightningModule):
                 "grid_step": grid_step,
                 "lr": lr,
                 "seed": seed,
-                "out_dir": to_absolute_path(out_dir) if out_dir else None,
+                "out_dir": str(Path(out_dir).resolve()) if out_dir else None,
             }
         )
         self.free = nn.Parameter(torch.zeros(3))  # (3,) fine w1, w2, w3; w4 = 1 - their sum
@@ -127,8 +142,6 @@ class MixtureStage(LightningModule):
 
     def _build_search(self) -> MixtureSearch:
         """The frozen run and evaluator on this device and the data module's training items."""
-        from remodiffuse.generation import MotionGenerator  # it imports remodiffuse.stages
-
         hparams = self.hparams
         generator = MotionGenerator(hparams.run, self.device)
         datamodule = self.trainer.datamodule
@@ -141,7 +154,7 @@ class MixtureStage(LightningModule):
         return MixtureSearch(
             generator,
             load_evaluator({**hparams.evaluator, "device": self.device}),
-            SearchItems.from_datamodule(datamodule, hparams.num_items),
+            training_items(datamodule, hparams.num_items),
             seed=hparams.seed,
             steps=hparams.steps,
             switch_fraction=hparams.switch_fraction,
@@ -220,7 +233,7 @@ class MixtureStage(LightningModule):
             "switch_fraction": mixture.switch_fraction,
             "sampler_steps": search.sampler.num_steps,
             "switch_step": search.switch,
-            "num_items": len(search.items.texts),
+            "num_items": len(search.items),
             "seed": search.seed,
             "evaluator": search.evaluator.name,
             "lr": self.hparams.lr,

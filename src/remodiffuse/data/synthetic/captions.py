@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from remodiffuse.data.caption_line import format_caption_line
 from remodiffuse.data.synthetic.lexicon import gerund, tag_words, third_person
 from remodiffuse.data.synthetic.primitives import Params, primitive_side
 from remodiffuse.data.synthetic.sequence import PrimitiveRecord
@@ -359,4 +360,4 @@ def describe_motion(
 
 def caption_line(text: str) -> str:
     """`caption#word/POS ...#0.0#0.0` (whole-motion caption) for a texts/ID.txt file."""
-    return f"{text}#{' '.join(tag_words(text))}#0.0#0.0"
+    return format_caption_line(text, tag_words(text))

@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from remodiffuse.data.synthetic.captions import caption_line, describe_motion
-from remodiffuse.data.synthetic.checks import physical_report
 from remodiffuse.data.synthetic.sequence import MAX_FRAMES, MIN_FRAMES, sample_motion
 from remodiffuse.motion import joints_from_features, process_motion
+from remodiffuse.motion.plausibility import physical_report
 
 __all__ = ["MotionEntry", "RECOVERY_TOLERANCE", "make_entry"]
 

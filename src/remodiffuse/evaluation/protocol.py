@@ -6,21 +6,16 @@ per test caption, and scores real and generated motions with one evaluator; the 
 is the mean and 95% interval over replications (`metric_statistics`).
 """
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from hydra.utils import instantiate, to_absolute_path
-from omegaconf import DictConfig, OmegaConf
 from rich.progress import Progress
 
-from remodiffuse.data import TextMotionDataset
-from remodiffuse.evaluators import MotionTextEvaluator, load_evaluator
-from remodiffuse.generation import MotionGenerator, generator_from_config
+from remodiffuse.evaluation.items import EvaluationItems, padded
+from remodiffuse.evaluators import MotionTextEvaluator
 from remodiffuse.metrics import (
     balanced_mm_dist,
     diversity,
@@ -35,6 +30,7 @@ from remodiffuse.metrics import (
     tail_mm_dist,
 )
 from remodiffuse.motion import normalize
+from remodiffuse.pipeline import MotionGenerator
 
 log = logging.getLogger(__name__)
 
@@ -89,45 +85,6 @@ class EvaluationSettings:
             )
 
 
-@dataclass
-class EvaluationItems:
-    """The evaluated test items: motions normalised with the dataset's statistics."""
-
-    motions: list[np.ndarray]  # Q x (T_i, D)
-    lengths: np.ndarray  # (Q,) int64
-    captions: list[str]
-    tokens: list[list[str]]
-    mean: np.ndarray  # (D,) dataset statistics the motions are normalised with
-    std: np.ndarray  # (D,)
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dataset(cls, dataset: TextMotionDataset, num_test: int | None) -> "EvaluationItems":
-        """The first num_test items (all when None), in dataset order."""
-        count = len(dataset) if num_test is None else min(num_test, len(dataset))
-        items = [dataset[index] for index in range(count)]
-        return cls(
-            motions=[item["motion"].numpy() for item in items],
-            lengths=np.array([item["length"] for item in items], dtype=np.int64),
-            captions=[item["caption"] for item in items],
-            tokens=[item["tokens"] for item in items],
-            mean=dataset.mean,
-            std=dataset.std,
-        )
-
-    def __len__(self) -> int:
-        return len(self.captions)
-
-
-def _padded(motions: Sequence[np.ndarray]) -> np.ndarray:
-    """B x (T_i, D) -> (B, max T_i, D) float32, zero-padded."""
-    frames = max(motion.shape[0] for motion in motions)
-    batch = np.zeros((len(motions), frames, motions[0].shape[1]), dtype=np.float32)
-    for row, motion in enumerate(motions):
-        batch[row, : motion.shape[0]] = motion
-    return batch
-
-
 def embed_motions(
     evaluator: MotionTextEvaluator,
     motions: Sequence[np.ndarray],
@@ -140,7 +97,7 @@ def embed_motions(
     for start in range(0, len(motions), batch_size):
         batch = motions[start : start + batch_size]
         lengths = [motion.shape[0] for motion in batch]
-        chunks.append(evaluator.embed_motions(_padded(batch), lengths, mean, std))
+        chunks.append(evaluator.embed_motions(padded(batch), lengths, mean, std))
     return np.concatenate(chunks)
 
 
@@ -288,6 +245,26 @@ def _scores(
     } | _paired_metrics(text_emb, motion_emb, rare, settings)
 
 
+def _real_scores(
+    generator: MotionGenerator,
+    evaluator: MotionTextEvaluator,
+    test: EvaluationItems,
+    real: np.ndarray,
+    order: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    rng: np.random.Generator,
+    settings: EvaluationSettings,
+) -> dict[str, float]:
+    """The real-motion row: a second pass over the test items, drawn with rng, against the
+    (Q, E) reference embeddings `real` (already in replication order)."""
+    again = test.redrawn(rng)
+    motion_emb = embed_motions(evaluator, again.motions, again.mean, again.std, settings.batch_size)
+    text_emb = embed_texts(evaluator, again, settings.batch_size)  # (Q, E)
+    rare = caption_rareness(generator, again.captions)  # (Q,)
+    return _scores(text_emb[order], motion_emb[order], real, rare[order], first, second, settings)
+
+
 def evaluate(
     generator: MotionGenerator,
     evaluator: MotionTextEvaluator,
@@ -332,7 +309,10 @@ def evaluate(
             )  # (Q, E)
             first, second = draw_pairs(count, pairs, rng)  # (P,), (P,)
             real, texts, rare_order = real_emb[order], text_emb[order], rare[order]  # (Q, ...)
-            record(REAL_ROW, _scores(texts, real, real, rare_order, first, second, settings))
+            record(
+                REAL_ROW,
+                _real_scores(generator, evaluator, test, real, order, first, second, rng, settings),
+            )
             scores = _scores(texts, gen_emb, real, rare_order, first, second, settings)
             if mm_samples > 0:
                 scores["multimodality"] = _multimodality(
@@ -388,57 +368,7 @@ def _summary(values: list[float]) -> dict[str, Any]:
     return {"mean": float(mean), "conf95": float(conf), "values": [float(v) for v in values]}
 
 
-def metrics_markdown(result: dict[str, Any]) -> str:
-    """metrics.md: the evaluator on the first line, then one table row per evaluated row."""
-    lines = [
-        f"Evaluator: `{result['evaluator']}`",
-        "",
-        f"Checkpoint: `{result['checkpoint']}`; {result['replications']} replication(s), "
-        f"{result['settings']['num_test_items']} test items; mean ± 95% interval.",
-        "",
-        "| | " + " | ".join(METRIC_COLUMNS.values()) + " |",
-        "|---|" + "---|" * len(METRIC_COLUMNS),
-    ]
-    for row, metrics in result["rows"].items():
-        cells = [
-            f"{metrics[key]['mean']:.4f} ± {metrics[key]['conf95']:.4f}" if key in metrics else "-"
-            for key in METRIC_COLUMNS
-        ]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def write_results(result: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
-    """Write metrics.json and metrics.md into out_dir (created); returns both paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "metrics.json", out / "metrics.md"
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path.write_text(metrics_markdown(result))
-    return json_path, md_path
-
-
-def settings_from_config(cfg: DictConfig) -> EvaluationSettings:
-    """EvaluationSettings from the matching top-level keys of conf/evaluate.yaml."""
+def settings_from_options(options: Any) -> EvaluationSettings:
+    """EvaluationSettings from the matching keys of a mapping (conf/evaluate.yaml's top level)."""
     names = EvaluationSettings.__dataclass_fields__
-    return EvaluationSettings(**{name: cfg[name] for name in names if name in cfg})
-
-
-def run_evaluation(cfg: DictConfig, show_progress: bool = True) -> tuple[Path, Path]:
-    """Load the run, evaluator and test split of `cfg`, evaluate, write out_dir's metrics."""
-    settings = settings_from_config(cfg)
-    evaluator_cfg = OmegaConf.to_container(cfg.evaluator, resolve=True)
-    for key in ("ckpt", "root"):
-        if evaluator_cfg.get(key):
-            evaluator_cfg[key] = to_absolute_path(evaluator_cfg[key])
-    evaluator = load_evaluator(evaluator_cfg)
-    checkpoint = to_absolute_path(cfg.ckpt)
-    generator = generator_from_config(cfg)
-    datamodule = instantiate(cfg.dataset, root=to_absolute_path(cfg.dataset.root))
-    datamodule.prepare_data()
-    datamodule.setup("test")
-    test = EvaluationItems.from_dataset(datamodule.datasets["test"], settings.num_test)
-    result = evaluate(
-        generator, evaluator, test, settings, cfg.dataset.name, checkpoint, show_progress
-    )
-    return write_results(result, to_absolute_path(cfg.out_dir))
+    return EvaluationSettings(**{name: options[name] for name in names if name in options})

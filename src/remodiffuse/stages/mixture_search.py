@@ -8,85 +8,37 @@
     switch step with learnable weights; `remodiffuse.stages.MixtureStage` trains them with Adam.
 """
 
-from __future__ import annotations
-
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from remodiffuse.data import MotionDataModule, TextMotionDataset
 from remodiffuse.diffusion import (
     RETRIEVAL_ON,
     TEXT_ON,
     PaperMixture,
-    Sampler,
     build_sampler,
+    mix_branches,
+    sample_loop,
 )
+from remodiffuse.evaluation import EvaluationItems, padded
 from remodiffuse.evaluators import ContrastiveEvaluator, renormalize
-from remodiffuse.evaluators.common import length_mask
 from remodiffuse.metrics import activation_statistics_torch, frechet_distance_torch
+from remodiffuse.motion.masks import length_mask
 from remodiffuse.motion.normalization import NORMALIZE_EPS
-from remodiffuse.retrieval import RetrievalDatabase
-
-if TYPE_CHECKING:  # remodiffuse.stages (imported by generation) imports this module
-    from remodiffuse.generation import MotionGenerator
+from remodiffuse.pipeline import MotionGenerator, PromptBatch
 
 log = logging.getLogger(__name__)
 
 SEARCH_FILENAME = "mixture_search.json"
 GRID_DIRNAME = "mixture_grid"
 Statistics = tuple[Tensor, Tensor]  # float64 mean (E,), covariance (E, E)
-
-
-@dataclass(frozen=True)
-class SearchItems:
-    """Real items the FID compares against: captions, motion ids, lengths, normalised motions."""
-
-    texts: list[str]
-    motion_ids: list[str]  # excluded from each item's retrieval, as in training
-    lengths: np.ndarray  # (N,) int64
-    motions: np.ndarray  # (N, T, D) float32, zero-padded, normalised with mean / std
-    mean: np.ndarray  # (D,)
-    std: np.ndarray  # (D,)
-
-    @classmethod
-    def from_dataset(cls, dataset: TextMotionDataset, num_items: int | None) -> SearchItems:
-        """The first num_items items of the dataset (all when None), in dataset order."""
-        count = len(dataset) if num_items is None else min(num_items, len(dataset))
-        items = [dataset[index] for index in range(count)]
-        lengths = np.array([item["length"] for item in items], dtype=np.int64)
-        motions = np.zeros((count, int(lengths.max()), dataset.feature_dim), dtype=np.float32)
-        for row, item in enumerate(items):
-            motions[row, : item["length"]] = item["motion"].numpy()[: item["length"]]
-        return cls(
-            [item["caption"] for item in items],
-            [item["motion_id"] for item in items],
-            lengths,
-            motions,
-            dataset.mean,
-            dataset.std,
-        )
-
-    @classmethod
-    def from_datamodule(cls, datamodule: MotionDataModule, num_items: int | None) -> SearchItems:
-        """The first training items, read deterministically (first caption, no random crop)."""
-        dataset = TextMotionDataset(
-            datamodule.root,
-            "train",
-            min_length=datamodule.min_length,
-            max_length=datamodule.max_length,
-            unit_length=datamodule.unit_length,
-            fps=datamodule.fps,
-            long_motions=datamodule.eval_long_motions,
-        )
-        return cls.from_dataset(dataset, num_items)
 
 
 @dataclass(frozen=True)
@@ -143,82 +95,15 @@ def read_grid_points(
     return points
 
 
-def training_neighbours(
-    database: RetrievalDatabase,
-    sentence: np.ndarray,
-    lengths: np.ndarray,
-    motion_ids: Sequence[str],
-) -> np.ndarray:
-    """(B, k) neighbours of training items, their own motions excluded by the training rule."""
-    exclude = database.config.exclude
-    exclude_ids = list(motion_ids) if exclude == "id" else None
-    neighbours, _ = database.query(sentence, lengths, exclude_ids=exclude_ids, exclude=exclude)
-    return neighbours
-
-
-class BatchSampler:
-    """One batch of training prompts ready to denoise: the frozen network's four-branch calls."""
-
-    def __init__(
-        self,
-        generator: MotionGenerator,
-        texts: Sequence[str],
-        lengths: np.ndarray,
-        motion_ids: Sequence[str],
-    ) -> None:
-        from remodiffuse.stages.conditioning import encode_retrieved  # stages imports this module
-
-        features = generator.encoder.encode(list(texts))
-        self.neighbours = training_neighbours(
-            generator.database, features.sentence.cpu().numpy(), lengths, motion_ids
-        )  # (B, k)
-        neighbours = self.neighbours
-        self.conditions = encode_retrieved(
-            generator.model,
-            generator.database,
-            neighbours,
-            features.tokens,
-            features.mask,
-            generator.max_length,
-            generator.retrieval_statistics,
-        )
-        self.batch = len(texts)
-        frames = int(lengths.max())
-        mask = torch.arange(frames) < torch.from_numpy(lengths)[:, None]  # (B, T)
-        self.mask = mask.to(generator.device)
-        self.model = generator.model
-
-    def model_call(self, x: Tensor, t: Tensor, text_on: Tensor, retrieval_on: Tensor) -> Tensor:
-        """Branch-major rows x (nB, T, D) -> x0 predictions (nB, T, D)."""
-        copies = x.shape[0] // self.batch
-        conditions = self.conditions.repeat(copies)
-        return self.model(x, t, conditions, text_on, retrieval_on, self.mask.repeat(copies, 1))
-
-    def mixed(self, x_t: Tensor, t: int, weights: Tensor) -> Tensor:
-        """sum_k weights[k] * x0_k over the four branches; x_t (B, T, D), weights (4,)."""
-        device = x_t.device
-        branch = torch.arange(4, device=device).repeat_interleave(self.batch)  # (4B,)
-        text_on = torch.tensor(TEXT_ON, device=device)[branch]  # (4B,)
-        retrieval_on = torch.tensor(RETRIEVAL_ON, device=device)[branch]  # (4B,)
-        timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
-        out = self.model_call(x_t.repeat(4, 1, 1), timesteps, text_on, retrieval_on)
-        out = out.reshape(4, *x_t.shape)  # (4, B, T, D)
-        return torch.einsum("k,kbtd->btd", weights.to(out), out)  # (B, T, D)
-
-
-def run_steps(
-    denoise: Callable[[Tensor, int], Tensor], x: Tensor, sampler: Sampler, start: int, stop: int
-) -> Tensor:
-    """Loop steps start..stop-1 of the sampler from x (B, T, D); returns the new x (B, T, D).
-
-    Deterministic samplers only (DDIM eta = 0, DPM-Solver++); a multistep solver restarts its
-    history at `start`.
-    """
-    sampler.reset()
-    for step_index in range(start, stop):
-        t = int(sampler.timesteps[step_index])
-        x = sampler.step(denoise(x, t), t, x)
-    return x
+def mixed(prompts: PromptBatch, x_t: Tensor, t: int, weights: Tensor) -> Tensor:
+    """sum_k weights[k] * x0_k over the four branches; x_t (B, T, D), weights (4,)."""
+    device = x_t.device
+    branch = torch.arange(4, device=device).repeat_interleave(prompts.size)  # (4B,)
+    text_on = torch.tensor(TEXT_ON, device=device)[branch]  # (4B,)
+    retrieval_on = torch.tensor(RETRIEVAL_ON, device=device)[branch]  # (4B,)
+    timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
+    out = prompts.model_call(x_t.repeat(4, 1, 1), timesteps, text_on, retrieval_on)
+    return mix_branches(out.reshape(4, *x_t.shape), weights)  # (B, T, D)
 
 
 def embed(
@@ -251,7 +136,7 @@ class MixtureSearch:
         self,
         generator: MotionGenerator,
         evaluator: ContrastiveEvaluator,
-        items: SearchItems,
+        items: EvaluationItems,
         seed: int = 0,
         steps: int | str | None = None,
         switch_fraction: float = 0.8,
@@ -266,17 +151,17 @@ class MixtureSearch:
             self.sampler.num_steps
         )
         self.slices = [
-            slice(start, start + batch_size) for start in range(0, len(items.texts), batch_size)
+            slice(start, start + batch_size) for start in range(0, len(items), batch_size)
         ]
         self.batches = [
-            BatchSampler(generator, items.texts[s], items.lengths[s], items.motion_ids[s])
+            generator.prompt_batch(items.captions[s], items.lengths[s], items.motion_ids[s])
             for s in self.slices
         ]
-        shape = (len(items.texts), items.motions.shape[1], generator.model.config.input_feats)
+        real = torch.from_numpy(padded(items.motions)).to(generator.device)  # (N, T, D)
+        shape = (len(items), real.shape[1], generator.model.config.input_feats)
         noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))  # (N, T, D)
         self.noise = noise.to(generator.device)
         with torch.no_grad():
-            real = torch.from_numpy(items.motions).to(generator.device)  # (N, T, D)
             self.real = statistics(embed(evaluator, real, items.lengths, items.mean, items.std))
 
     def _frames(self, batch: slice) -> int:
@@ -287,12 +172,12 @@ class MixtureSearch:
         outputs = []
         for batch, prompts in zip(self.slices, self.batches, strict=True):
             x_batch = x[batch, : self._frames(batch)]  # (B, T_b, D)
-            out = run_steps(
-                lambda x_t, t, p=prompts: p.mixed(x_t, t, weights),
+            out = sample_loop(
+                lambda x_t, t, p=prompts: mixed(p, x_t, t, weights),
                 x_batch,
                 self.sampler,
-                start,
-                stop,
+                start=start,
+                stop=stop,
             )
             outputs.append(torch.nn.functional.pad(out, (0, 0, 0, x.shape[1] - out.shape[1])))
         return torch.cat(outputs)  # (N, T, D)
@@ -307,7 +192,7 @@ class MixtureSearch:
     def settings(self) -> dict[str, Any]:
         """What makes two grid FIDs comparable (stored with every grid point)."""
         return {
-            "num_items": len(self.items.texts),
+            "num_items": len(self.items),
             "steps": self.sampler.num_steps,
             "seed": self.seed,
             "switch_fraction": self.switch_fraction,

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-import remodiffuse.mixture_search as mixture_search
+import remodiffuse.pipeline.generator as pipeline_generator
 from remodiffuse.data import TextMotionDataset
+from remodiffuse.evaluation import EvaluationItems
 from remodiffuse.evaluators import load_evaluator
-from remodiffuse.generation import MotionGenerator
-from remodiffuse.mixture_search import MixtureSearch, SearchItems
+from remodiffuse.pipeline import MotionGenerator, PromptBatch
 from remodiffuse.retrieval import RetrievalDatabase
+from remodiffuse.stages.mixture_search import MixtureSearch
 
 
 def _search(run_dir, evaluator_run) -> MixtureSearch:
@@ -17,7 +18,7 @@ def _search(run_dir, evaluator_run) -> MixtureSearch:
     return MixtureSearch(
         MotionGenerator(run_dir),
         load_evaluator({"kind": "contrastive", "ckpt": str(evaluator_run)}),
-        SearchItems.from_dataset(train, 24),
+        EvaluationItems.from_dataset(train, 24),
         steps=5,
         batch_size=8,
     )
@@ -42,13 +43,13 @@ def _copy_the_retrieved_motion(monkeypatch, run_dir) -> None:
     """A network that returns its first retrieved motion where retrieval is on, else zeros."""
     database = RetrievalDatabase.load(run_dir / "database")
 
-    def model_call(self, x, t, text_on, retrieval_on):
+    def model_call(self, x, t, text_on, retrieval_on, branch_index=None):
         motions, _ = database.motions_of(self.neighbours[:, :1], x.shape[1])  # (B, 1, T, D)
-        copies = x.shape[0] // self.batch
+        copies = x.shape[0] // self.size
         retrieved = torch.from_numpy(motions[:, 0, : x.shape[1]]).repeat(copies, 1, 1)
         return retrieved * retrieval_on[:, None, None]  # (nB, T, D)
 
-    monkeypatch.setattr(mixture_search.BatchSampler, "model_call", model_call)
+    monkeypatch.setattr(PromptBatch, "model_call", model_call)
 
 
 def test_with_the_leak_a_copying_network_scores_a_perfect_fid(
@@ -58,10 +59,10 @@ def test_with_the_leak_a_copying_network_scores_a_perfect_fid(
     _copy_the_retrieved_motion(monkeypatch, tiny_trained_run[0])
     honest = _search(tiny_trained_run[0], tiny_evaluator_run).grid_point(0.0, 0.0).fid
 
-    def leaky(database, sentence, lengths, motion_ids):
+    def leaky(database, sentence, lengths, motion_ids=None):
         return database.query(sentence, lengths, exclude="none")[0]
 
-    monkeypatch.setattr(mixture_search, "training_neighbours", leaky)
+    monkeypatch.setattr(pipeline_generator, "query_neighbours", leaky)
     leaked = _search(tiny_trained_run[0], tiny_evaluator_run).grid_point(0.0, 0.0).fid
     assert leaked == pytest.approx(0.0, abs=1e-6)
     assert honest > 100 * max(leaked, 1e-6)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remodiffuse.motion import Skeleton, get_skeleton
+from remodiffuse.motion.skeleton import Skeleton, get_skeleton
 
 __all__ = ["PhysicalLimits", "physical_report"]
 

@@ -1,0 +1,28 @@
+"""Inference on a trained run: its files, retrieval conditioning of prompts, `MotionGenerator`."""
+
+from remodiffuse.pipeline.generator import GeneratedMotion, MotionGenerator, read_prompts
+from remodiffuse.pipeline.prompt_batch import PromptBatch
+from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
+from remodiffuse.pipeline.run_files import (
+    DATABASE_DIR,
+    load_run,
+    load_statistics,
+    save_database,
+    save_pretrained,
+    save_statistics,
+)
+
+__all__ = [
+    "DATABASE_DIR",
+    "GeneratedMotion",
+    "MotionGenerator",
+    "PromptBatch",
+    "encode_retrieved",
+    "load_run",
+    "load_statistics",
+    "query_neighbours",
+    "read_prompts",
+    "save_database",
+    "save_pretrained",
+    "save_statistics",
+]

@@ -1,0 +1,186 @@
+"""Text -> motion with a trained run: load it, retrieve, sample with the condition mixture."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from remodiffuse.configs import instantiate, plain_dict
+from remodiffuse.diffusion import (
+    build_diffusion,
+    build_sampler,
+    mixture_denoise_fn,
+    mixture_for,
+    sample_loop,
+)
+from remodiffuse.motion import denormalize, joints_from_features
+from remodiffuse.motion.masks import length_mask
+from remodiffuse.pipeline.prompt_batch import PromptBatch
+from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
+from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
+from remodiffuse.retrieval import RetrievalDatabase
+
+
+@dataclass(frozen=True)
+class GeneratedMotion:
+    """One sample: denormalised features (T, D) and the joints they recover (T, J, 3)."""
+
+    text: str
+    length: int
+    features: np.ndarray  # (T, D) denormalised
+    joints: np.ndarray  # (T, J, 3)
+    retrieved: list[str]  # captions of the retrieved database entries, best first
+
+
+class MotionGenerator:
+    """A trained run ready to sample: model, text encoder, retrieval database and statistics.
+
+    mixture: a conf/mixture config (default: the run's mixture.yaml, else the released form).
+    use_retrieval=False switches the retrieval condition off in every mixture branch (the
+    no-retrieval baseline of the paper's Table 6, for a run trained with retrieval_dropout=1).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        device: str | torch.device = "cpu",
+        database: str | Path | None = None,
+        mixture: Mapping[str, Any] | None = None,
+        use_retrieval: bool = True,
+    ) -> None:
+        self.model, self.config, self.run_dir = load_run(path, device)
+        self.use_retrieval = use_retrieval
+        self.device = torch.device(device)
+        dataset = self.config["dataset"]
+        self.skeleton = dataset["skeleton"]
+        self.min_length, self.max_length = dataset["min_length"], dataset["max_length"]
+        statistics = load_statistics(self.run_dir)
+        if statistics is None:
+            raise FileNotFoundError(f"{self.run_dir} has no mean.npy/std.npy: not a training run")
+        self.mean, self.std = statistics
+        self.encoder = instantiate(self.config["text_encoder"]).to(self.device)
+        database_dir = Path(database) if database else self.run_dir / DATABASE_DIR
+        self.database = RetrievalDatabase.load(database_dir)
+        self.database.check_encoder(self.encoder.identity)
+        database_statistics = load_statistics(database_dir) or (self.mean, self.std)
+        same = all(
+            np.array_equal(a, b)
+            for a, b in zip(database_statistics, (self.mean, self.std), strict=True)
+        )
+        self.retrieval_statistics = None if same else (*database_statistics, self.mean, self.std)
+        self.mixture = mixture_for(dataset["name"], checkpoint_dir=self.run_dir, cfg=mixture)
+        self.diffusion = build_diffusion(self.config["diffusion"])
+
+    @classmethod
+    def from_run(cls, path: str | Path, **options: Any) -> "MotionGenerator":
+        """The generator of a run directory or .ckpt (options as `__init__`)."""
+        return cls(path, **options)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "MotionGenerator":
+        """The generator of an entry point's ckpt, device, database, mixture, use_retrieval."""
+        mixture = options.get("mixture")
+        return cls(
+            Path(options["ckpt"]).expanduser().resolve(),
+            options.get("device", "cpu"),
+            database=Path(options["database"]).resolve() if options.get("database") else None,
+            mixture=plain_dict(mixture),
+            use_retrieval=options.get("use_retrieval", True),
+        )
+
+    def check_length(self, length: int) -> None:
+        """Raise ValueError unless the model can generate `length` frames."""
+        if not self.min_length <= length <= self.max_length:
+            raise ValueError(
+                f"length {length} is outside the model's range "
+                f"[{self.min_length}, {self.max_length}] frames"
+            )
+
+    def sampler(self, steps: int | str | None = None):
+        """The run's sampler (its respacing, or `steps`)."""
+        return build_sampler(self.config["diffusion"], self.diffusion, steps=steps)
+
+    def prompt_batch(
+        self,
+        texts: Sequence[str],
+        lengths: Sequence[int] | np.ndarray,
+        motion_ids: Sequence[str] | None = None,
+    ) -> PromptBatch:
+        """Encode prompts, retrieve (excluding `motion_ids`' own motions when given) and encode
+        the retrieved entries; lengths (B,) set the valid-frame mask."""
+        features = self.encoder.encode(list(texts))
+        lengths = np.asarray(lengths, dtype=np.int64)  # (B,)
+        neighbours = query_neighbours(
+            self.database, features.sentence.cpu().numpy(), lengths, motion_ids
+        )  # (B, k)
+        conditions = encode_retrieved(
+            self.model,
+            self.database,
+            neighbours,
+            features.tokens,
+            features.mask,
+            self.max_length,
+            self.retrieval_statistics,
+        )
+        mask = length_mask(torch.from_numpy(lengths), int(lengths.max()))  # (B, T)
+        return PromptBatch(
+            self.model, conditions, neighbours, mask.to(self.device), self.use_retrieval
+        )
+
+    @torch.no_grad()
+    def generate(
+        self,
+        texts: Sequence[str],
+        lengths: Sequence[int],
+        seed: int = 0,
+        steps: int | str | None = None,
+    ) -> list[GeneratedMotion]:
+        """One motion per (text, length); the same seed gives the same motions."""
+        for length in lengths:
+            self.check_length(int(length))
+        prompts = self.prompt_batch(texts, lengths)
+        sampler = self.sampler(steps)
+        self.mixture.reset(seed)
+        generator = torch.Generator().manual_seed(seed)
+        shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
+        noise = torch.randn(shape, generator=generator)  # (B, T, D)
+        x0 = sample_loop(
+            mixture_denoise_fn(self.mixture, prompts.model_call, sampler),
+            noise.to(self.device),
+            sampler,
+        )  # (B, T, D)
+        motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
+        results = []
+        for row, (text, length) in enumerate(zip(texts, lengths, strict=True)):
+            motion = motions[row, :length].astype(np.float32)  # (T, D)
+            results.append(
+                GeneratedMotion(
+                    text=text,
+                    length=int(length),
+                    features=motion,
+                    joints=joints_from_features(motion, self.skeleton),
+                    retrieved=[str(self.database.captions[i]) for i in prompts.neighbours[row]],
+                )
+            )
+        return results
+
+
+def read_prompts(path: str | Path, default_length: int) -> list[tuple[str, int]]:
+    """Prompts file: one prompt per line, optionally `text#length`; blank lines are ignored."""
+    prompts = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        text, _, length = line.partition("#")
+        try:
+            prompts.append((text.strip(), int(length) if length.strip() else default_length))
+        except ValueError:
+            raise ValueError(
+                f"{path}:{number}: length after '#' is not an integer: {line!r}"
+            ) from None
+    if not prompts:
+        raise ValueError(f"{path} holds no prompt")
+    return prompts
