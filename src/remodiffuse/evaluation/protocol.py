@@ -35,6 +35,7 @@ from remodiffuse.pipeline import MotionGenerator
 log = logging.getLogger(__name__)
 
 REAL_ROW = "real motions"
+REAL_PASS_STREAM = 1  # the real pass draws from its own stream: the model row's draws stay put
 # metric key -> Markdown column header, in table order
 METRIC_COLUMNS = {
     "fid": "FID",
@@ -301,6 +302,7 @@ def evaluate(
         replications = progress.add_task("replications", total=settings.replications)
         for replication in range(settings.replications):
             rng = np.random.default_rng([settings.seed, replication])
+            real_rng = np.random.default_rng([settings.seed, replication, REAL_PASS_STREAM])
             order = rng.permutation(count)  # (Q,)
             captions = [test.captions[i] for i in order]
             generated = generate(captions, test.lengths[order], rng, "generating")
@@ -311,7 +313,9 @@ def evaluate(
             real, texts, rare_order = real_emb[order], text_emb[order], rare[order]  # (Q, ...)
             record(
                 REAL_ROW,
-                _real_scores(generator, evaluator, test, real, order, first, second, rng, settings),
+                _real_scores(
+                    generator, evaluator, test, real, order, first, second, real_rng, settings
+                ),
             )
             scores = _scores(texts, gen_emb, real, rare_order, first, second, settings)
             if mm_samples > 0:
