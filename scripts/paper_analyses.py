@@ -149,7 +149,7 @@ def run_lambda_sweep(args: argparse.Namespace) -> dict[str, Any]:
     statistics = generator.retrieval_statistics or (generator.mean, generator.std)
     database_mean, database_std = statistics[:2]
     features = caption_features(generator, test.captions)  # (Q, Ds)
-    text_emb = embed_texts(evaluator, test, BATCH)  # (Q, E)
+    text_emb = embed_texts(evaluator, test.captions, test.tokens, BATCH)  # (Q, E)
     real_emb = embed_motions(evaluator, test.motions, test.mean, test.std, BATCH)  # (Q, E)
     rows = [{"lam": None, "label": REAL_ROW} | paired_scores(text_emb, real_emb, real_emb)]
     for lam in args.lams:

@@ -245,9 +245,9 @@ class TextMotionDataset(Dataset):
         rounded down to `unit_length` and one unit shorter with probability 1/3 ("single" /
         "double"), a random crop offset."""
         clip = self.records[index]
-        full = min(clip.num_frames, self.max_length)
-        units = full // self.unit_length - (1 if rng.integers(3) == 2 else 0)
-        length = max(units, 1) * self.unit_length
+        length = crop_length(clip.num_frames, self.unit_length, self.max_length)
+        if rng.integers(3) == 2 and length > self.unit_length:  # "double"
+            length -= self.unit_length
         offset = clip.start_frame + int(rng.integers(clip.num_frames - length + 1))
         return self._item(index, offset, length, int(rng.integers(len(clip.captions))))
 

@@ -49,15 +49,28 @@ def released_preset(dataset_name: str) -> ReleasedPreset:
     return RELEASED_PRESETS["kit" if dataset_name == "kit" else "humanml3d"]
 
 
-def mix_branches(predictions: Tensor, weights: Tensor) -> Tensor:
-    """sum_k weights[k] * predictions[k]: (n, B, T, D) branch x0s and (n,) weights -> (B, T, D).
+def mix_branches(
+    model_call: ModelCall, x_t: Tensor, t: int, weights: Tensor, branches: Sequence[int]
+) -> Tensor:
+    """sum_k weights[k] * x0 of branch branches[k]: one batched call over the branches' rows.
 
-    Differentiable in both; summed in branch order (the released code's order of operations).
+    x_t (B, T, D), weights (n,) -> (B, T, D); differentiable in the weights (and the network),
+    summed in branch order (the released code's order of operations).
     """
-    weights = weights.to(predictions)
-    mixed = predictions[0] * weights[0]
-    for row in range(1, predictions.shape[0]):
-        mixed = mixed + predictions[row] * weights[row]
+    batch, device = x_t.shape[0], x_t.device
+    branch = torch.as_tensor(branches, device=device).repeat_interleave(batch)  # (nB,)
+    text_on = torch.tensor(TEXT_ON, device=device)[branch]  # (nB,)
+    retrieval_on = torch.tensor(RETRIEVAL_ON, device=device)[branch]  # (nB,)
+    timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
+    x = x_t.repeat(len(branches), *([1] * (x_t.dim() - 1)))  # (nB, T, D)
+    out = model_call(x, timesteps, text_on, retrieval_on, branch)
+    if out.shape != x.shape:
+        raise ValueError(f"model_call returned {tuple(out.shape)}, expected {tuple(x.shape)}")
+    out = out.reshape(len(branches), *x_t.shape)  # (n, B, T, D)
+    weights = weights.to(out)
+    mixed = out[0] * weights[0]
+    for row in range(1, len(branches)):
+        mixed = mixed + out[row] * weights[row]
     return mixed
 
 
@@ -80,17 +93,7 @@ class ConditionMixture(ABC):
         active = np.flatnonzero(coefs)
         if active.size == 0:
             raise ValueError(f"all four mixture coefficients are zero at t={t}")
-        batch, device = x_t.shape[0], x_t.device
-        branch = torch.as_tensor(active, device=device).repeat_interleave(batch)  # (nB,)
-        text_on = torch.tensor(TEXT_ON, device=device)[branch]  # (nB,)
-        retrieval_on = torch.tensor(RETRIEVAL_ON, device=device)[branch]  # (nB,)
-        timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
-        x = x_t.repeat(active.size, *([1] * (x_t.dim() - 1)))  # (nB, T, D)
-        out = model_call(x, timesteps, text_on, retrieval_on, branch)
-        if out.shape != x.shape:
-            raise ValueError(f"model_call returned {tuple(out.shape)}, expected {tuple(x.shape)}")
-        out = out.reshape(active.size, *x_t.shape)  # (n, B, T, D)
-        return mix_branches(out, torch.as_tensor(coefs[active]))  # (B, T, D)
+        return mix_branches(model_call, x_t, t, torch.as_tensor(coefs[active]), active.tolist())
 
     @staticmethod
     def released(

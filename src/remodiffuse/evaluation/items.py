@@ -1,8 +1,7 @@
 """The evaluated items of a split: motions, captions and lengths read once, in dataset order."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,8 +23,8 @@ class EvaluationItems:
     motion_ids: list[str]
     mean: np.ndarray  # (D,) dataset statistics the motions are normalised with
     std: np.ndarray  # (D,)
-    notes: dict[str, Any] = field(default_factory=dict)
     source: TextMotionDataset | None = None
+    caption_index: np.ndarray | None = None  # (Q,) each item's caption in `caption_pool()`
 
     @classmethod
     def from_dataset(cls, dataset: TextMotionDataset, num_test: int | None) -> "EvaluationItems":
@@ -44,15 +43,25 @@ class EvaluationItems:
             mean=dataset.mean,
             std=dataset.std,
             source=dataset,
+            caption_index=np.array([item["caption_index"] for item in items], dtype=np.int64),
         )
 
     def redrawn(self, rng: np.random.Generator) -> "EvaluationItems":
         """The same items drawn again as the standard evaluation loader draws them (random
         caption, length with the single/double coin, random crop offset)."""
+        items = [self._source().evaluation_draw(index, rng) for index in range(len(self))]
+        return self._from_items(items, self._source())
+
+    def caption_pool(self) -> tuple[list[str], list[list[str]]]:
+        """Texts and tokens of every caption of the items, indexed by `caption_index` (the
+        captions a redrawn pass picks from)."""
+        captions = [c for clip in self._source().records[: len(self)] for c in clip.captions]
+        return [c.text for c in captions], [list(c.tokens) for c in captions]
+
+    def _source(self) -> TextMotionDataset:
         if self.source is None:
             raise ValueError("these evaluation items were not read from a dataset")
-        items = [self.source.evaluation_draw(index, rng) for index in range(len(self))]
-        return self._from_items(items, self.source)
+        return self.source
 
     def __len__(self) -> int:
         return len(self.captions)

@@ -103,14 +103,17 @@ def embed_motions(
 
 
 def embed_texts(
-    evaluator: MotionTextEvaluator, test: EvaluationItems, batch_size: int
+    evaluator: MotionTextEvaluator,
+    captions: Sequence[str],
+    tokens: Sequence[list[str]],
+    batch_size: int,
 ) -> np.ndarray:
-    """(Q, E) text embeddings of the test captions, in batches."""
+    """(Q, E) text embeddings of Q captions (and their `word/POS` tokens), in batches."""
     chunks = [
         evaluator.embed_texts(
-            test.captions[start : start + batch_size], test.tokens[start : start + batch_size]
+            list(captions[start : start + batch_size]), list(tokens[start : start + batch_size])
         )
-        for start in range(0, len(test), batch_size)
+        for start in range(0, len(captions), batch_size)
     ]
     return np.concatenate(chunks)
 
@@ -247,9 +250,9 @@ def _scores(
 
 
 def _real_scores(
-    generator: MotionGenerator,
     evaluator: MotionTextEvaluator,
     test: EvaluationItems,
+    pool: tuple[np.ndarray, np.ndarray],
     real: np.ndarray,
     order: np.ndarray,
     first: np.ndarray,
@@ -258,12 +261,15 @@ def _real_scores(
     settings: EvaluationSettings,
 ) -> dict[str, float]:
     """The real-motion row: a second pass over the test items, drawn with rng, against the
-    (Q, E) reference embeddings `real` (already in replication order)."""
+    (Q, E) reference embeddings `real` (already in replication order). pool = text embeddings
+    (C, E) and rareness (C,) of the items' captions, indexed by `caption_index`."""
     again = test.redrawn(rng)
     motion_emb = embed_motions(evaluator, again.motions, again.mean, again.std, settings.batch_size)
-    text_emb = embed_texts(evaluator, again, settings.batch_size)  # (Q, E)
-    rare = caption_rareness(generator, again.captions)  # (Q,)
-    return _scores(text_emb[order], motion_emb[order], real, rare[order], first, second, settings)
+    caption = again.caption_index[order]  # (Q,)
+    pool_emb, pool_rare = pool
+    return _scores(
+        pool_emb[caption], motion_emb[order], real, pool_rare[caption], first, second, settings
+    )
 
 
 def evaluate(
@@ -285,11 +291,15 @@ def evaluate(
         else DEFAULT_MM_SAMPLES.get(dataset_name, DEFAULT_MM_SAMPLES_FALLBACK)
     )
     mm_samples = _scaled(requested_mm, count, "MultiModality prompts")
-    text_emb = embed_texts(evaluator, test, settings.batch_size)  # (Q, E)
+    pool_captions, pool_tokens = test.caption_pool()  # every caption a real pass can draw
+    pool = (
+        embed_texts(evaluator, pool_captions, pool_tokens, settings.batch_size),  # (C, E)
+        caption_rareness(generator, pool_captions),  # (C,)
+    )
+    text_emb, rare = (values[test.caption_index] for values in pool)  # (Q, E), (Q,)
     real_emb = embed_motions(
         evaluator, test.motions, test.mean, test.std, settings.batch_size
     )  # (Q, E)
-    rare = caption_rareness(generator, test.captions)  # (Q,)
 
     values: dict[str, dict[str, list[float]]] = {REAL_ROW: {}, "model": {}}
 
@@ -313,9 +323,7 @@ def evaluate(
             real, texts, rare_order = real_emb[order], text_emb[order], rare[order]  # (Q, ...)
             record(
                 REAL_ROW,
-                _real_scores(
-                    generator, evaluator, test, real, order, first, second, real_rng, settings
-                ),
+                _real_scores(evaluator, test, pool, real, order, first, second, real_rng, settings),
             )
             scores = _scores(texts, gen_emb, real, rare_order, first, second, settings)
             if mm_samples > 0:

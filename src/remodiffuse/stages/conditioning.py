@@ -16,7 +16,7 @@ import torch
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.models import Conditions, SemanticsModulatedTransformer
-from remodiffuse.pipeline import encode_retrieved
+from remodiffuse.pipeline import encode_retrieved, query_neighbours
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
 from remodiffuse.text import TextEncoder, cached_text_features
 
@@ -100,7 +100,7 @@ def build_conditioner(
             continue
         features = cached_text_features(encoder, dataset.captions, cache_dir)
         lengths = [entry["length"] for entry in dataset.caption_entries()]
-        neighbours, _ = database.query(features.sentence, lengths, exclude="none")
+        neighbours = query_neighbours(database, features.sentence, lengths)
         splits[name] = SplitConditions(features.tokens, features.mask, neighbours)
     log.info(
         "retrieval database: %d captions of %d train items, neighbours for %s in %.1f s",

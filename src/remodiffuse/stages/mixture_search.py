@@ -20,8 +20,7 @@ import torch
 from torch import Tensor
 
 from remodiffuse.diffusion import (
-    RETRIEVAL_ON,
-    TEXT_ON,
+    BRANCHES,
     PaperMixture,
     build_sampler,
     mix_branches,
@@ -32,13 +31,14 @@ from remodiffuse.evaluators import ContrastiveEvaluator, renormalize
 from remodiffuse.metrics import activation_statistics_torch, frechet_distance_torch
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.motion.normalization import NORMALIZE_EPS
-from remodiffuse.pipeline import MotionGenerator, PromptBatch
+from remodiffuse.pipeline import MotionGenerator
 
 log = logging.getLogger(__name__)
 
 SEARCH_FILENAME = "mixture_search.json"
 GRID_DIRNAME = "mixture_grid"
 Statistics = tuple[Tensor, Tensor]  # float64 mean (E,), covariance (E, E)
+ALL_BRANCHES = tuple(range(len(BRANCHES)))  # every branch: a zero weight keeps its gradient
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,6 @@ def read_grid_points(
             point = GridPoint(float(record["w1"]), float(record["w2"]), float(record["fid"]))
             points[grid_key(point.w1, point.w2)] = point
     return points
-
-
-def mixed(prompts: PromptBatch, x_t: Tensor, t: int, weights: Tensor) -> Tensor:
-    """sum_k weights[k] * x0_k over the four branches; x_t (B, T, D), weights (4,)."""
-    device = x_t.device
-    branch = torch.arange(4, device=device).repeat_interleave(prompts.size)  # (4B,)
-    text_on = torch.tensor(TEXT_ON, device=device)[branch]  # (4B,)
-    retrieval_on = torch.tensor(RETRIEVAL_ON, device=device)[branch]  # (4B,)
-    timesteps = torch.full((branch.numel(),), int(t), dtype=torch.long, device=device)
-    out = prompts.model_call(x_t.repeat(4, 1, 1), timesteps, text_on, retrieval_on)
-    return mix_branches(out.reshape(4, *x_t.shape), weights)  # (B, T, D)
 
 
 def embed(
@@ -173,7 +162,7 @@ class MixtureSearch:
         for batch, prompts in zip(self.slices, self.batches, strict=True):
             x_batch = x[batch, : self._frames(batch)]  # (B, T_b, D)
             out = sample_loop(
-                lambda x_t, t, p=prompts: mixed(p, x_t, t, weights),
+                lambda x_t, t, p=prompts: mix_branches(p.model_call, x_t, t, weights, ALL_BRANCHES),
                 x_batch,
                 self.sampler,
                 start=start,
