@@ -1,4 +1,4 @@
-"""Benchmark sampling: the library's path against a naive sampler, side by side in one run.
+"""Benchmark sampling: the library's path against the released sampler's cost, side by side.
 
 Seconds per motion for the released 50-step DDIM ("15,15,8,6,6") with the released condition
 mixture (HumanML3D values), at the paper size (conf/model/remodiffuse.yaml, CLIP-width tokens of
@@ -9,22 +9,22 @@ and random conditions of the right shapes (no text encoder, no database): it mea
 * library: what `MotionGenerator.generate` does: conditions encoded once, only the branches with
   a non-zero mixture coefficient evaluated (one batched call), the batch padded to its longest
   motion, `sample_loop` + `mixture_denoise_fn`.
-* naive: as the released code samples: every step re-encodes the conditions (prompt
-  transformer, retrieved-motion and retrieved-caption encoders), evaluates all four branches in
-  one batched call and mixes them with the same coefficients, every motion padded to 196 frames.
+* released: the released code's cost model (tests/models/released_sampler.py, checked against
+  the library there): conditions encoded once, all four branches in one batched call every
+  step, every motion padded to max_length frames (196: the 60-frame cases are the evaluation's).
   It replays the coins drawn by the library run, so both sample the same thing: the outputs are
   asserted equal within 1e-5 on the valid frames and the largest difference is reported.
 * library DPM-Solver++(2M) at 10 and 20 steps ("logsnr10", "logsnr20"), same mixture.
 
-Runs of one case are interleaved (library, naive, DPM 10, DPM 20, then the next repeat in the
-other order; at most --repeats, fewer once the naive runs of the case would exceed --budget
+Runs of one case are interleaved (library, released, DPM 10, DPM 20, then the next repeat in the
+other order; at most --repeats, fewer once the released runs of the case would exceed --budget
 seconds) and the ratios are those of the medians of this run. Each case starts with a warm-up
 of every method at batch 1 (one guided and one fixed-weight step). Torch runs --threads
 intra-op threads (default 2) with OMP_WAIT_POLICY=PASSIVE unless set (spinning OpenMP threads
 make times on shared cores erratic); the load average is recorded, as other processes on the
 machine still skew absolute times.
 
-A case whose naive run is estimated (from the batch-1 case of the same size and length) to take
+A case whose released run is estimated (from the batch-1 case of the same size and length) to take
 longer than --budget seconds is measured on a subset of the steps: the first --subset-steps
 guided (coin) steps and the last --subset-steps fixed-weight steps of each schedule,
 extrapolated per step kind to the whole schedule; such rows are marked "extrapolated" (--full
@@ -45,6 +45,7 @@ import json
 import math
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,8 +60,6 @@ from torch import Tensor, nn
 
 from remodiffuse.configs import config_dir, plain_dict
 from remodiffuse.diffusion import (
-    RETRIEVAL_ON,
-    TEXT_ON,
     ConditionMixture,
     DDIMSampler,
     DPMSolverPlusPlusSampler,
@@ -74,11 +73,14 @@ from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline import PromptBatch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "models"))
+from released_sampler import released_denoise_fn  # noqa: E402
+
 TOLERANCE = 1e-5
 DATASET = "humanml3d"  # the released mixture's values
 DDIM_SPACING = "15,15,8,6,6"  # the released 50-step respacing
 SIZES = {"paper": ("remodiffuse", "clip"), "small": ("small", "minilm")}  # model, text encoder
-NAIVE, LIBRARY = "naive-ddim", "library-ddim"
+RELEASED, LIBRARY = "released-ddim", "library-ddim"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class Setting:
 
 FULL = Setting((1, 32), (196, 60), DDIM_SPACING, (10, 20), quick=False)
 QUICK = Setting((1, 4), (24, 12), "3,3", (3, 4), quick=True)
-# --quick: conf/debug/tiny.yaml's model; max_length 32 is the "196" the naive path pads to.
+# --quick: conf/debug/tiny.yaml's model; max_length 32 is the "196" the released path pads to.
 QUICK_OVERRIDES = ("debug=tiny", "model.max_length=32")
 
 
@@ -110,7 +112,7 @@ class Inputs:
     retrieved_mask: Tensor  # (B, R, Lr) bool
     lengths: Tensor  # (B,) motion lengths to generate
     noise: Tensor  # (B, max(lengths), D)
-    padding_noise: Tensor  # (B, max_length - max(lengths), D), the naive path's extra frames
+    padding_noise: Tensor  # (B, max_length - max(lengths), D), the released path's extra frames
 
     def encode(self, model: SemanticsModulatedTransformer):
         return model.encode_conditions(
@@ -277,31 +279,21 @@ def library_run(
 
 
 @torch.inference_mode()
-def naive_run(
+def released_run(
     model: SemanticsModulatedTransformer,
     inputs: Inputs,
     sampler: Sampler,
     coins: Sequence[int],
     plan: list[int] | None,
 ) -> Run:
-    """Re-encode every step, all four branches every step, every motion padded to max_length."""
+    """The released cost model (tests/models/released_sampler.py), every motion padded to
+    max_length, replaying `coins`."""
     clock = Clock(start=time.perf_counter())
-    batch, frames = inputs.noise.shape[:2]
+    frames = inputs.noise.shape[1]
     x_t = torch.cat([inputs.noise, inputs.padding_noise], dim=1)  # (B, max_length, D)
     mask = length_mask(inputs.lengths, x_t.shape[1])  # (B, max_length)
-    branches = list(zip(TEXT_ON, RETRIEVAL_ON, strict=True))
     mixture = ReleasedMixture(**_released_values(), coins=coins)
-
-    def denoise(x: Tensor, t: int) -> Tensor:
-        conditions = inputs.encode(model)  # every step
-        timesteps = torch.full((batch,), t, dtype=torch.long)
-        out = model.forward_branches(x, timesteps, conditions, branches, mask)  # (4, B, T, D)
-        coefs = mixture.coefficients(t, sampler.step_index(t), sampler.num_steps)  # (4,)
-        mixed = out[0] * float(coefs[0])
-        for branch in range(1, len(branches)):
-            mixed = mixed + out[branch] * float(coefs[branch])
-        return mixed  # (B, max_length, D)
-
+    denoise = released_denoise_fn(model, inputs.encode(model), mask, mixture, sampler)
     clock.setup_end = time.perf_counter()
     x0 = run_steps(denoise, x_t, sampler, plan, clock)
     clock.end = time.perf_counter()
@@ -324,7 +316,7 @@ def methods_for(setting: Setting, diffusion: GaussianDiffusion) -> list[Method]:
     ddim = setting.ddim_spacing
     methods = [
         Method(LIBRARY, DDIMSampler(diffusion, ddim), ddim),
-        Method(NAIVE, DDIMSampler(diffusion, ddim), ddim),
+        Method(RELEASED, DDIMSampler(diffusion, ddim), ddim),
     ]
     for steps in setting.dpm_steps:
         spacing = f"logsnr{steps}"
@@ -343,13 +335,13 @@ def bench_case(
     subset: int | None,
     seed: int,
 ) -> dict[str, dict[str, Any]]:
-    """Interleaved repeats (at most `repeats`, fewer once the naive runs would take more than
+    """Interleaved repeats (at most `repeats`, fewer once the released runs would take more than
     `budget` seconds) of every method on one case; per-method seconds and checks."""
     warm, warm_coins = _first_sample(inputs), []
     for method in methods:  # warm-up at batch 1: one guided and one fixed-weight step
         plan = step_plan(method.sampler, 1)
-        if method.name == NAIVE:
-            naive_run(model, warm, method.sampler, warm_coins, plan)
+        if method.name == RELEASED:
+            released_run(model, warm, method.sampler, warm_coins, plan)
         else:
             run = library_run(model, warm, method.sampler, seed, plan)
             warm_coins = run.coins if method.name == LIBRARY else warm_coins
@@ -358,28 +350,28 @@ def bench_case(
     diffs: list[float] = []
     coins: list[int] | None = None
     for repeat in range(repeats):
-        spent = sum(seconds[NAIVE])
+        spent = sum(seconds[RELEASED])
         if repeat and spent + spent / repeat > budget:
-            break  # one more naive run would exceed the budget
+            break  # one more released run would exceed the budget
         order = methods if repeat % 2 == 0 else methods[::-1]
-        if coins is None:  # the naive run replays the library run's coins
+        if coins is None:  # the released run replays the library run's coins
             order = [m for m in order if m.name == LIBRARY] + [
                 m for m in order if m.name != LIBRARY
             ]
         outputs: dict[str, Run] = {}
         for method in order:
             plan = plans[method.name]
-            if method.name == NAIVE:
-                run = naive_run(model, inputs, method.sampler, coins, plan)
+            if method.name == RELEASED:
+                run = released_run(model, inputs, method.sampler, coins, plan)
             else:
                 run = library_run(model, inputs, method.sampler, seed, plan)
                 if method.name == LIBRARY:
                     coins = run.coins
             outputs[method.name] = run
             seconds[method.name].append(run.seconds)
-        diff = float((outputs[LIBRARY].output - outputs[NAIVE].output).abs().max())
-        if outputs[NAIVE].coins != coins:
-            raise AssertionError("the naive run did not replay the library run's coins")
+        diff = float((outputs[LIBRARY].output - outputs[RELEASED].output).abs().max())
+        if outputs[RELEASED].coins != coins:
+            raise AssertionError("the released run did not replay the library run's coins")
         diffs.append(diff)
     results = {}
     for method in methods:
@@ -395,7 +387,7 @@ def bench_case(
             "seconds": statistics.median(seconds[method.name]),
             "min_seconds": min(seconds[method.name]),
         }
-    results[LIBRARY]["max_abs_diff_vs_naive"] = max(diffs)
+    results[LIBRARY]["max_abs_diff_vs_released"] = max(diffs)
     return results
 
 
@@ -416,11 +408,11 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         config, encoder = model_config(size, setting.quick)
         model = random_model(config, args.seed)
         for length in setting.lengths:
-            per_motion_naive: float | None = None  # from this length's batch-1 case
+            per_motion_released: float | None = None  # from this length's batch-1 case
             for batch in sorted(setting.batches):
                 inputs = random_inputs(config, encoder, batch, length, args.seed)
                 load = os.getloadavg()[0]
-                estimate = None if per_motion_naive is None else per_motion_naive * batch
+                estimate = None if per_motion_released is None else per_motion_released * batch
                 subset = None
                 if estimate is not None and estimate > args.budget and not args.full:
                     subset = args.subset_steps
@@ -434,10 +426,10 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 results = bench_case(
                     model, inputs, methods, args.repeats, budget, subset, args.seed
                 )
-                naive = results[NAIVE]["seconds"]
+                released = results[RELEASED]["seconds"]
                 library = results[LIBRARY]["seconds"]
                 if batch == min(setting.batches):
-                    per_motion_naive = naive / batch
+                    per_motion_released = released / batch
                 for name, result in results.items():
                     rows.append(
                         {
@@ -445,19 +437,21 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                             "text_tokens": encoder,
                             "batch": batch,
                             "length": length,
-                            "padded_to": config.max_length if name == NAIVE else length,
+                            "padded_to": config.max_length if name == RELEASED else length,
                             "method": name,
                             "load_average_at_start": load,
                             **result,
                             "seconds_per_motion": result["seconds"] / batch,
-                            "speedup_vs_naive": naive / result["seconds"],
+                            "speedup_vs_released": released / result["seconds"],
                             "speedup_vs_library_ddim": library / result["seconds"],
                         }
                     )
-    diffs = [r["max_abs_diff_vs_naive"] for r in rows if r["method"] == LIBRARY]
-    paper = [r["speedup_vs_naive"] for r in rows if r["size"] == "paper" and r["method"] == LIBRARY]
+    diffs = [r["max_abs_diff_vs_released"] for r in rows if r["method"] == LIBRARY]
+    paper = [
+        r["speedup_vs_released"] for r in rows if r["size"] == "paper" and r["method"] == LIBRARY
+    ]
     return {
-        "benchmark": "sampling: library path vs naive sampler (random weights)",
+        "benchmark": "sampling: library path vs released sampler (random weights)",
         "quick": setting.quick,
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
@@ -490,7 +484,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['load_average_after'][0]:.2f} after, {report['wall_seconds']:.0f} s wall"
         + (" (QUICK: tiny sizes, not a measurement)" if report["quick"] else ""),
         "",
-        "| size | batch | frames | method | steps (timed) | s/motion | vs naive "
+        "| size | batch | frames | method | steps (timed) | s/motion | vs released "
         "| vs library DDIM | max abs diff |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
@@ -498,19 +492,19 @@ def markdown(report: dict[str, Any]) -> str:
         timed = f"{row['steps']}" + (
             f" ({row['steps_timed']}, extrapolated)" if row["extrapolated"] else ""
         )
-        diff = row.get("max_abs_diff_vs_naive")
+        diff = row.get("max_abs_diff_vs_released")
         frames = f"{row['length']}" + (
             f" (pad {row['padded_to']})" if row["padded_to"] != row["length"] else ""
         )
         lines.append(
             f"| {row['size']} | {row['batch']} | {frames} | {row['method']} | {timed} "
-            f"| {row['seconds_per_motion']:.3f} | {row['speedup_vs_naive']:.2f}x "
+            f"| {row['seconds_per_motion']:.3f} | {row['speedup_vs_released']:.2f}x "
             f"| {row['speedup_vs_library_ddim']:.2f}x "
             f"| {'' if diff is None else f'{diff:.1e}'} |"
         )
     lines += [
         "",
-        f"library DDIM vs naive at the paper size: at least {report['paper_min_speedup']:.2f}x "
+        f"library DDIM vs released at the paper size: at least {report['paper_min_speedup']:.2f}x "
         f"faster (aim 2x: {'met' if report['paper_min_speedup'] >= 2 else 'NOT met'})"
         if report["paper_min_speedup"] is not None
         else "paper size not run",
@@ -533,7 +527,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--budget",
         type=float,
         default=60.0,
-        help="seconds of naive runs per case; above it fewer repeats, then a step subset",
+        help="seconds of released runs per case; above it fewer repeats, then a step subset",
     )
     parser.add_argument(
         "--subset-steps", type=int, default=2, help="guided and fixed steps timed per kind"
@@ -552,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(markdown(report))
     if not report["outputs_match"]:  # after writing the report, so the timings are kept
         raise AssertionError(
-            f"library and naive DDIM outputs differ by {report['max_abs_diff']:.3g} "
+            f"library and released DDIM outputs differ by {report['max_abs_diff']:.3g} "
             f"> {TOLERANCE} on the valid frames"
         )
     return report

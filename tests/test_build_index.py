@@ -1,7 +1,9 @@
 """`python -m remodiffuse.build_index` builds a database that loads and answers exactly."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -36,3 +38,73 @@ def test_build_index_cli_builds_and_reuses_the_cache(tmp_path):
     )
     brute = cosine * np.exp(-0.1 * gap)  # (N, 3)
     np.testing.assert_allclose(scores, np.sort(brute, axis=0)[::-1][:2].T, atol=1e-6)
+
+
+def _build_command(tmp_path, out_dir, num_motions=30) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "remodiffuse.build_index",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"dataset.synthetic.num_motions={num_motions}",
+        f"out_dir={out_dir}",
+        "examples=0",
+    ]
+
+
+def _wait_for(predicate, process, timeout=300.0) -> bool:
+    """Poll until predicate() or the process ends; True when predicate() held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def test_build_index_killed_while_writing_keeps_the_previous_database(tmp_path):
+    out = tmp_path / "db"
+    subprocess.run(_build_command(tmp_path, out), check=True, capture_output=True, cwd=tmp_path)
+    before = RetrievalDatabase.load(out)
+    captions = list(before.captions)
+
+    # a bigger set, so the new database takes a while to write; kill while it is being written
+    process = subprocess.Popen(
+        _build_command(tmp_path, out, num_motions=300),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    staging = lambda: any(p.name.startswith(f".{out.name}.tmp-") for p in tmp_path.iterdir())  # noqa: E731
+    caught = _wait_for(staging, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert caught, "the build finished before its staging folder was seen"
+    assert list(RetrievalDatabase.load(out).captions) == captions  # the previous good one
+
+    subprocess.run(
+        _build_command(tmp_path, out, num_motions=300),
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert len(RetrievalDatabase.load(out)) > len(captions)
+
+
+def test_two_concurrent_builds_both_succeed(tmp_path):
+    out = tmp_path / "db"
+    processes = [
+        subprocess.Popen(
+            _build_command(tmp_path, out),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=600)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    database = RetrievalDatabase.load(out)
+    assert len(database) > 0 and database.token_features is not None
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]

@@ -6,11 +6,13 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
-from remodiffuse.export.generated import save_generated
+from remodiffuse.errors import InputError
+from remodiffuse.export.generated import GeneratedWriter
 from remodiffuse.io import read_bvh
 from remodiffuse.motion import get_skeleton
-from remodiffuse.pipeline import MotionGenerator, read_prompts, save_database
+from remodiffuse.pipeline import MotionGenerator, Prompt, batches, read_prompts, save_database
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +77,13 @@ def test_bad_requests_are_clear_errors(generator, tmp_path):
         generator.generate(["a person walks"], [500])
     with pytest.raises(ValueError, match="empty"):
         generator.generate(["   "], [60])
-    with pytest.raises(FileNotFoundError, match="no trained model"):
+    with pytest.raises(InputError, match="no trained model"):
         MotionGenerator(tmp_path)
 
 
 def test_saved_files_and_bvh_round_trip(generator, tmp_path):
     motions = generator.generate(["a person runs forward"], [60], seed=0, steps=4)
-    written = save_generated(motions, tmp_path, "humanml3d", 20.0, render=False)
+    written = GeneratedWriter(tmp_path, "humanml3d", 20.0, render=False).write(motions)
     stem = tmp_path / "0_a_person_runs_forward"
     assert {p.name for p in written} >= {
         f"{stem.name}.features.npy",
@@ -101,10 +103,48 @@ def test_saved_files_and_bvh_round_trip(generator, tmp_path):
 def test_read_prompts(tmp_path):
     path = tmp_path / "prompts.txt"
     path.write_text("a person walks#80\n\nsomeone jumps\n")
-    assert read_prompts(path, 120) == [("a person walks", 80), ("someone jumps", 120)]
-    path.write_text("a person walks#eighty\n")
-    with pytest.raises(ValueError, match="prompts.txt:1"):
+    assert read_prompts(path, 120) == [Prompt("a person walks", 80), Prompt("someone jumps", 120)]
+    for bad in ("a person walks#eighty\n", "a person walks#80.5\n", "#80\n"):
+        path.write_text(bad)
+        with pytest.raises(InputError, match="prompts.txt:1"):
+            read_prompts(path, 120)
+    path.write_bytes(b"a person walks\n\xff\xfe\n")
+    with pytest.raises(InputError, match="prompts.txt: not UTF-8 text"):
         read_prompts(path, 120)
+
+
+def test_batches_keep_prompt_order_and_bound_the_size():
+    prompts = [Prompt("a", 40), Prompt("b", 50)]
+    assert [[p.text for p in batch] for batch in batches(prompts, 3, 4)] == [
+        ["a", "a", "a", "b"],
+        ["b", "b"],
+    ]
+
+
+def test_writer_numbers_across_batches_and_refuses_a_used_folder(generator, tmp_path):
+    writer = GeneratedWriter(tmp_path / "out", "humanml3d", 20.0, render=False)
+    writer.write(generator.generate(["a person walks"], [40], seed=0, steps=2))
+    writer.write(generator.generate(["a person jumps"], [40], seed=1, steps=2))
+    log = json.loads((tmp_path / "out" / "retrieved.json").read_text())
+    assert [entry["file"] for entry in log] == ["0_a_person_walks", "1_a_person_jumps"]
+    with pytest.raises(InputError, match="not empty"):
+        GeneratedWriter(tmp_path / "out", "humanml3d", 20.0)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        GeneratedWriter(tmp_path / "file", "humanml3d", 20.0)
+
+
+def test_non_finite_samples_are_an_error_not_files(generator):
+    with torch.no_grad():
+        parameter = next(generator.model.output_proj.parameters())
+        saved = parameter.clone()
+        parameter.fill_(float("nan"))
+    try:
+        with pytest.raises(InputError, match="non-finite motions"):
+            generator.generate(["a person walks"], [40], seed=0, steps=2)
+    finally:
+        with torch.no_grad():
+            parameter.copy_(saved)
 
 
 @pytest.mark.slow

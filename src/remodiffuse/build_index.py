@@ -6,12 +6,14 @@ import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
+from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
 from remodiffuse.pipeline import save_database
 from remodiffuse.stages.conditioning import build_database
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="build_index")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     """Encode the train split's captions (cached), index them, save, and show example queries."""
     datamodule = hydra.utils.instantiate(cfg.dataset)

@@ -8,6 +8,8 @@ from typing import Any
 from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from remodiffuse.errors import MissingFileError
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -16,7 +18,7 @@ def config_dir() -> str:
     for candidate in (_PACKAGE_DIR / "conf", _PACKAGE_DIR.parents[1] / "conf"):
         if (candidate / "train.yaml").is_file():
             return str(candidate)
-    raise FileNotFoundError(
+    raise MissingFileError(
         f"remodiffuse configs not found: looked for train.yaml in {_PACKAGE_DIR / 'conf'} "
         f"(installed wheel) and {_PACKAGE_DIR.parents[1] / 'conf'} (source checkout)"
     )

@@ -8,7 +8,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir, plain_dict
+from remodiffuse.errors import InputError
 from remodiffuse.models import (
     SemanticsModulatedTransformer,
     convert_official_state_dict,
@@ -24,6 +26,7 @@ DATABASE_DIR = "database"
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="convert_official")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     """Write model.safetensors, config.yaml and (with `database=`) database/ into out_dir."""
     official = cfg.official
@@ -67,7 +70,7 @@ def _encoder_identity(cfg: DictConfig) -> dict | None:
         return None
     if cfg.database_identity == "text_encoder":
         return hydra.utils.instantiate(cfg.text_encoder).identity
-    raise ValueError(
+    raise InputError(
         f"database_identity must be 'official' or 'text_encoder', got {cfg.database_identity!r}"
     )
 

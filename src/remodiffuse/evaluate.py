@@ -6,6 +6,7 @@ import hydra
 from hydra.utils import instantiate, to_absolute_path
 from omegaconf import DictConfig, OmegaConf
 
+from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
 from remodiffuse.evaluation import EvaluationItems, evaluate, settings_from_options, write_results
 from remodiffuse.evaluators import load_evaluator
@@ -33,6 +34,7 @@ def run_evaluation(cfg: DictConfig, show_progress: bool = True) -> tuple[Path, P
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="evaluate")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     """Evaluate a trained run over `replications` and write metrics.json / metrics.md."""
     for path in run_evaluation(cfg):

@@ -4,30 +4,40 @@ import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
+from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
-from remodiffuse.export.generated import save_generated
-from remodiffuse.pipeline import MotionGenerator, read_prompts
+from remodiffuse.export.generated import GeneratedWriter
+from remodiffuse.options import MAX_SEED, whole_number
+from remodiffuse.pipeline import MotionGenerator, batches, prompt_list
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="generate")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
-    """Generate num_samples motions per prompt and write them to out_dir."""
-    if (cfg.text is None) == (cfg.prompts is None):
-        raise ValueError("give exactly one of text=... or prompts=FILE")
-    prompts = (
-        [(cfg.text, cfg.length)]
-        if cfg.text is not None
-        else read_prompts(to_absolute_path(cfg.prompts), cfg.length)
-    )
+    """Generate num_samples motions per prompt, batch by batch, into a fresh out_dir."""
+    prompts_file = None if cfg.prompts is None else to_absolute_path(cfg.prompts)
+    prompts = prompt_list(cfg.text, prompts_file, cfg.length)
+    num_samples = whole_number("num_samples", cfg.num_samples, 1)
+    batch_size = whole_number("batch_size", cfg.batch_size, 1)
+    seed = whole_number("seed", cfg.seed, 0, MAX_SEED)
     generator = MotionGenerator.from_options(cfg)
-    texts = [text for text, _ in prompts for _ in range(cfg.num_samples)]
-    lengths = [length for _, length in prompts for _ in range(cfg.num_samples)]
-    motions = generator.generate(texts, lengths, seed=cfg.seed, steps=cfg.steps)
+    for prompt in prompts:
+        generator.check_length(prompt.length)
+    sampler_steps = cfg.steps
+    generator.sampler(sampler_steps)  # a bad steps= fails before anything is written
     dataset = generator.config["dataset"]
-    for path in save_generated(
-        motions, to_absolute_path(cfg.out_dir), dataset["skeleton"], dataset["fps"], cfg.render
-    ):
-        print(path)
+    writer = GeneratedWriter(
+        to_absolute_path(cfg.out_dir), dataset["skeleton"], dataset["fps"], cfg.render
+    )
+    for index, batch in enumerate(batches(prompts, num_samples, batch_size)):
+        motions = generator.generate(
+            [prompt.text for prompt in batch],
+            [prompt.length for prompt in batch],
+            seed=seed + index,
+            steps=sampler_steps,
+        )
+        for path in writer.write(motions):
+            print(path)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
+from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
 from remodiffuse.export.animation import load_motion_file, render_motion
 
@@ -14,6 +15,7 @@ def _absolute(path: str | None) -> str | None:
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="render")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     """Load `input` (joints or features), render it to `out` and print the path written."""
     joints, skeleton = load_motion_file(

@@ -7,7 +7,7 @@ import lightning
 from omegaconf import DictConfig
 
 from remodiffuse.configs import instantiate
-from remodiffuse.stages import StepSeeding
+from remodiffuse.stages import FiniteLoss, StepSeeding
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,8 @@ def run_training(cfg: DictConfig) -> Path:
     datamodule = instantiate(cfg.dataset)
     stage = instantiate(cfg.stage, _recursive_=False)
     configured = [instantiate(c) for c in cfg.get("callbacks", {}).values()]
-    callbacks = [StepSeeding(cfg.seed), *configured]  # first: the others see the step's seed
+    # StepSeeding first, so the others see the step's seed
+    callbacks = [StepSeeding(cfg.seed), FiniteLoss(), *configured]
     loggers = [instantiate(c) for c in cfg.get("logger", {}).values()]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     trainer.fit(stage, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_sampling.py"
-METHODS = {"library-ddim", "naive-ddim", "library-dpm++3", "library-dpm++4"}
+METHODS = {"library-ddim", "released-ddim", "library-dpm++3", "library-dpm++4"}
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +60,15 @@ def test_rows_cover_every_case_and_method(report):
         assert row["seconds"] > 0 and row["seconds_per_motion"] == pytest.approx(
             row["seconds"] / row["batch"]
         )
-        assert row["padded_to"] == (32 if row["method"] == "naive-ddim" else row["length"])
+        assert row["padded_to"] == (32 if row["method"] == "released-ddim" else row["length"])
         assert row["extrapolated"] == (row["steps_timed"] < row["steps"])
 
 
-def test_library_and_naive_outputs_match(report):
+def test_library_and_released_outputs_match(report):
     _, data, _ = report
     library = [r for r in data["rows"] if r["method"] == "library-ddim"]
     assert len(library) == 8
-    assert all(0.0 <= r["max_abs_diff_vs_naive"] <= 1e-5 for r in library)
+    assert all(0.0 <= r["max_abs_diff_vs_released"] <= 1e-5 for r in library)
     assert data["outputs_match"] and data["max_abs_diff"] <= 1e-5
 
 
@@ -81,10 +81,10 @@ def test_ratios_are_side_by_side_and_subsets_labelled(report):
     for row in data["rows"]:
         by_case.setdefault((row["size"], row["batch"], row["length"]), {})[row["method"]] = row
     for case, rows in by_case.items():
-        naive, library = rows["naive-ddim"]["seconds"], rows["library-ddim"]["seconds"]
+        released, library = rows["released-ddim"]["seconds"], rows["library-ddim"]["seconds"]
         for row in rows.values():
-            assert row["speedup_vs_naive"] == pytest.approx(naive / row["seconds"])
+            assert row["speedup_vs_released"] == pytest.approx(released / row["seconds"])
             assert row["speedup_vs_library_ddim"] == pytest.approx(library / row["seconds"])
         # batch 1 is always timed in full; the budget sends batch 4 to a step subset
-        assert rows["naive-ddim"]["extrapolated"] == (case[1] == 4)
+        assert rows["released-ddim"]["extrapolated"] == (case[1] == 4)
         assert rows["library-ddim"]["steps"] == 6

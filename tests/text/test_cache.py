@@ -115,7 +115,9 @@ def test_changed_encoder_identity_selects_a_new_entry(tmp_path):
     assert encoder.calls > 0 and second.path != first.path
 
 
-@pytest.mark.parametrize("damage", ["truncate tokens", "bad manifest", "missing mask"])
+@pytest.mark.parametrize(
+    "damage", ["truncate tokens", "bad manifest", "missing mask", "same-size garbage"]
+)
 def test_corrupt_entry_is_rebuilt_with_warning(tmp_path, cache_logs, damage):
     path = cached_text_features(CountingEncoder(), CAPTIONS, tmp_path, progress=False).path
     if damage == "truncate tokens":
@@ -123,6 +125,10 @@ def test_corrupt_entry_is_rebuilt_with_warning(tmp_path, cache_logs, damage):
         (path / "tokens.npy").write_bytes(data[: len(data) // 2])
     elif damage == "bad manifest":
         (path / "manifest.json").write_text("{not json")
+    elif damage == "same-size garbage":  # the header stays valid, only the values change
+        data = bytearray((path / "sentence.npy").read_bytes())
+        data[-8:] = bytes(b ^ 0xFF for b in data[-8:])
+        (path / "sentence.npy").write_bytes(bytes(data))
     else:
         (path / "mask.npy").unlink()
     encoder = CountingEncoder()

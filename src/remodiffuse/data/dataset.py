@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from remodiffuse.data.caption_line import Caption, parse_caption_line
 from remodiffuse.data.layout import DatasetContentError, DatasetLayout
+from remodiffuse.errors import InputError
 from remodiffuse.motion.normalization import normalize
 from remodiffuse.seeding import DATA_ITEM, derived_generator
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 MISSING_MOTION = "missing motion file"
 CORRUPT_MOTION = "corrupt motion file"
 NON_FINITE = "non-finite values"
+OUT_OF_RANGE = "values out of range"
 WRONG_DIM = "wrong feature dim"
 MISSING_CAPTIONS = "missing caption file"
 UNREADABLE_CAPTIONS = "unreadable caption file"
@@ -39,6 +41,7 @@ TOO_LONG = "too long"
 DUPLICATE_ID = "duplicate id"
 
 LongMotions = Literal["skip", "window"]
+MAX_ABS_FEATURE = 1e6  # larger feature values (metres or KIT's millimetres) are corrupt data
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,30 @@ class _Skip(Exception):
 
 
 def read_split_ids(path: Path) -> list[str]:
-    """Motion ids of a split file, one per non-blank line, in file order."""
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    """Motion ids of a split file, one per non-blank line, in file order; an id that is not a
+    plain file name (a path that could leave the dataset root) is refused."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise DatasetContentError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        motion_id = line.strip()
+        if not motion_id:
+            continue
+        if not _is_plain_name(motion_id):
+            raise DatasetContentError(
+                f"{path}:{number}: motion id {motion_id!r} is not a plain file name "
+                "(no '/', '\\', '..' or leading '.'): split ids must stay inside the dataset"
+            )
+        ids.append(motion_id)
+    return ids
+
+
+def _is_plain_name(motion_id: str) -> bool:
+    return not (
+        "/" in motion_id or "\\" in motion_id or motion_id.startswith(".") or "\0" in motion_id
+    )
 
 
 def crop_length(num_frames: int, unit_length: int, max_length: int | None = None) -> int:
@@ -96,8 +121,12 @@ def _load_statistics(layout: DatasetLayout) -> tuple[np.ndarray, np.ndarray]:
         raise DatasetContentError(
             f"{layout.mean_path} has shape {mean.shape} but {layout.std_path} has {std.shape}"
         )
-    if (std < 0).any():
-        raise DatasetContentError(f"{layout.std_path} has negative entries")
+    bad = np.flatnonzero(~(std > 0))
+    if bad.size:
+        raise DatasetContentError(
+            f"{layout.std_path}: every channel's std must be positive; {bad.size} are not "
+            f"(channel {bad[0]}: {std[bad[0]]}), so normalising would divide by zero"
+        )
     return mean, std
 
 
@@ -115,6 +144,8 @@ def _load_motion(path: Path, feature_dim: int) -> np.ndarray:
         raise _Skip(WRONG_DIM)
     if not np.isfinite(features).all():
         raise _Skip(NON_FINITE)
+    if np.abs(features).max(initial=0.0) > MAX_ABS_FEATURE:
+        raise _Skip(OUT_OF_RANGE)
     return features.astype(np.float32)
 
 
@@ -165,13 +196,13 @@ class TextMotionDataset(Dataset):
         seed: int = 0,
     ) -> None:
         if unit_length < 1 or min_length < 1 or max_length < min_length or fps <= 0:
-            raise ValueError(
+            raise InputError(
                 f"need 1 <= min_length <= max_length, unit_length >= 1, fps > 0; got "
                 f"min_length={min_length} max_length={max_length} unit_length={unit_length} "
                 f"fps={fps}"
             )
         if long_motions not in ("skip", "window"):
-            raise ValueError(f"long_motions must be 'skip' or 'window', got {long_motions!r}")
+            raise InputError(f"long_motions must be 'skip' or 'window', got {long_motions!r}")
         self.root = Path(root).expanduser()
         self.split = split
         self.min_length = min_length

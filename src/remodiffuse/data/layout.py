@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from remodiffuse.errors import InputError
+
 LAYOUT_TREE = """\
 <root>/
   new_joint_vecs/<id>.npy      (T, D) float features of one motion
@@ -11,7 +13,7 @@ LAYOUT_TREE = """\
   Mean.npy  Std.npy            (D,) normalisation statistics"""
 
 
-class DatasetError(Exception):
+class DatasetError(InputError):
     """Base class of every error about a dataset's files or contents."""
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from remodiffuse.diffusion.samplers import SAMPLERS, Sampler, Spacing
 from remodiffuse.diffusion.schedule import GaussianDiffusion
+from remodiffuse.errors import InputError
 
 SAMPLER_OPTIONS: dict[str, tuple[str, ...]] = {
     "ddpm": ("variance",),
@@ -29,6 +30,6 @@ def build_sampler(
     """cfg.sampler on cfg.respacing (or `steps`), with that sampler's options from cfg."""
     name = cfg["sampler"]
     if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {sorted(SAMPLERS)}")
+        raise InputError(f"unknown sampler {name!r}; choose one of {sorted(SAMPLERS)}")
     options = {key: cfg[key] for key in SAMPLER_OPTIONS[name] if cfg.get(key) is not None}
     return SAMPLERS[name](diffusion, steps if steps is not None else cfg["respacing"], **options)

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from remodiffuse.errors import InputError
+
 BRANCHES: tuple[str, ...] = ("both", "text", "retr", "none")
 TEXT_ON: tuple[bool, ...] = (True, True, False, False)
 RETRIEVAL_ON: tuple[bool, ...] = (True, False, True, False)
@@ -65,7 +67,7 @@ def mix_branches(
     x = x_t.repeat(len(branches), *([1] * (x_t.dim() - 1)))  # (nB, T, D)
     out = model_call(x, timesteps, text_on, retrieval_on, branch)
     if out.shape != x.shape:
-        raise ValueError(f"model_call returned {tuple(out.shape)}, expected {tuple(x.shape)}")
+        raise InputError(f"model_call returned {tuple(out.shape)}, expected {tuple(x.shape)}")
     out = out.reshape(len(branches), *x_t.shape)  # (n, B, T, D)
     weights = weights.to(out)
     mixed = out[0] * weights[0]
@@ -92,7 +94,7 @@ class ConditionMixture(ABC):
         coefs = self.coefficients(t, step_index, num_steps)  # (4,)
         active = np.flatnonzero(coefs)
         if active.size == 0:
-            raise ValueError(f"all four mixture coefficients are zero at t={t}")
+            raise InputError(f"all four mixture coefficients are zero at t={t}")
         return mix_branches(model_call, x_t, t, torch.as_tensor(coefs[active]), active.tolist())
 
     @staticmethod
@@ -166,12 +168,12 @@ class ReleasedMixture(ConditionMixture):
         if self.coins is None:
             return int(self._rng.integers(0, 2)) if guided else -1
         if self._position >= len(self.coins):
-            raise ValueError(f"replayed coins exhausted after {len(self.coins)} calls (t={t})")
+            raise InputError(f"replayed coins exhausted after {len(self.coins)} calls (t={t})")
         coin = self.coins[self._position]
         self._position += 1
         expected = (0, 1) if guided else (-1,)
         if coin not in expected:
-            raise ValueError(
+            raise InputError(
                 f"replayed coin {coin} at call {self._position - 1} (t={t}) must be one of "
                 f"{expected} (threshold {self.threshold})"
             )
@@ -188,7 +190,7 @@ class PaperMixture(ConditionMixture):
         self, coarse: Sequence[float], fine: Sequence[float], switch_fraction: float = 0.8
     ) -> None:
         if not 0.0 < switch_fraction <= 1.0:
-            raise ValueError(f"switch_fraction must be in (0, 1], got {switch_fraction}")
+            raise InputError(f"switch_fraction must be in (0, 1], got {switch_fraction}")
         self.coarse = _weights_summing_to_one("coarse", coarse)
         self.fine = _weights_summing_to_one("fine", fine)
         self.switch_fraction = float(switch_fraction)
@@ -200,7 +202,7 @@ class PaperMixture(ConditionMixture):
     def coefficients(self, t: int, step_index: int, num_steps: int) -> np.ndarray:
         """Coarse weights before the switch step, fine weights from it on."""
         if not 0 <= step_index < num_steps:
-            raise ValueError(f"step_index {step_index} outside 0..{num_steps - 1}")
+            raise InputError(f"step_index {step_index} outside 0..{num_steps - 1}")
         chosen = self.coarse if step_index < self.switch_step(num_steps) else self.fine
         return chosen.copy()
 
@@ -209,7 +211,7 @@ def _four_weights(name: str, weights: Sequence[float]) -> np.ndarray:
     """Weights as a finite (4,) float64 array for (both, text, retr, none)."""
     array = np.asarray(weights, dtype=np.float64)
     if array.shape != (4,) or not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be 4 finite numbers for {BRANCHES}, got {list(weights)}")
+        raise InputError(f"{name} must be 4 finite numbers for {BRANCHES}, got {list(weights)}")
     return array
 
 
@@ -218,7 +220,7 @@ def _weights_summing_to_one(name: str, weights: Sequence[float]) -> np.ndarray:
     array = _four_weights(name, weights)
     total = float(array.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
-        raise ValueError(
+        raise InputError(
             f"{name} weights {array.tolist()} for {BRANCHES} must sum to 1 "
             f"(within {SUM_TOLERANCE}), they sum to {total!r}"
         )

@@ -13,6 +13,7 @@ from remodiffuse.diffusion.mixture import (
     ReleasedMixture,
     released_preset,
 )
+from remodiffuse.errors import InputError
 
 MIXTURE_FILENAME = "mixture.yaml"
 
@@ -37,15 +38,15 @@ def load_mixture_yaml(path: str | Path) -> PaperMixture:
     path = Path(path)
     content = yaml.safe_load(path.read_text())
     if not isinstance(content, Mapping) or "coarse" not in content or "fine" not in content:
-        raise ValueError(f"{path}: a mixture file needs 'coarse' and 'fine' weight lists")
+        raise InputError(f"{path}: a mixture file needs 'coarse' and 'fine' weight lists")
     if content.get("form", "paper") != "paper":
-        raise ValueError(f"{path}: form must be 'paper', got {content['form']!r}")
+        raise InputError(f"{path}: form must be 'paper', got {content['form']!r}")
     if list(content.get("branches", BRANCHES)) != list(BRANCHES):
-        raise ValueError(f"{path}: branches must be {list(BRANCHES)}, got {content['branches']}")
+        raise InputError(f"{path}: branches must be {list(BRANCHES)}, got {content['branches']}")
     try:
         return PaperMixture(content["coarse"], content["fine"], content.get("switch_fraction", 0.8))
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise InputError(f"{path}: {error}") from None
 
 
 def build_mixture(cfg: Mapping[str, Any], dataset_name: str) -> ConditionMixture:
@@ -65,15 +66,15 @@ def build_mixture(cfg: Mapping[str, Any], dataset_name: str) -> ConditionMixture
         file, coarse, fine = cfg.get("file"), cfg.get("coarse"), cfg.get("fine")
         if file is not None:
             if coarse is not None or fine is not None:
-                raise ValueError("mixture=paper: give either file or coarse/fine, not both")
+                raise InputError("mixture=paper: give either file or coarse/fine, not both")
             return load_mixture_yaml(file)
         if coarse is None or fine is None:
-            raise ValueError(
+            raise InputError(
                 "mixture=paper needs mixture.file=<mixture.yaml from the mixture stage> "
                 "or both mixture.coarse and mixture.fine ([both, text, retr, none])"
             )
         return PaperMixture(list(coarse), list(fine), cfg.get("switch_fraction", 0.8))
-    raise ValueError(f"mixture form must be 'released' or 'paper', got {form!r}")
+    raise InputError(f"mixture form must be 'released' or 'paper', got {form!r}")
 
 
 def mixture_for(

@@ -4,6 +4,8 @@ import re
 
 import numpy as np
 
+from remodiffuse.errors import InputError
+
 _NAMED = re.compile(r"(ddim|logsnr)(\d+)")
 
 
@@ -18,7 +20,7 @@ def respaced_timesteps(
     n steps at fractional stride (size-1)/(n-1), accumulated then rounded).
     """
     if isinstance(spacing, bool) or not isinstance(spacing, int | str):
-        raise ValueError(f"spacing must be an int or a string, got {spacing!r}")
+        raise InputError(f"spacing must be an int or a string, got {spacing!r}")
     if isinstance(spacing, str):
         text = spacing.strip().replace(" ", "")
         match = _NAMED.fullmatch(text)
@@ -26,12 +28,12 @@ def respaced_timesteps(
             return _ddim_stride(num_timesteps, int(match.group(2)))
         if match:
             if alphas_cumprod is None or len(alphas_cumprod) != num_timesteps:
-                raise ValueError(f"{text} needs the {num_timesteps} alphas_cumprod of the schedule")
+                raise InputError(f"{text} needs the {num_timesteps} alphas_cumprod of the schedule")
             return _log_snr_uniform(alphas_cumprod, int(match.group(2)))
         try:
             counts = [int(part) for part in text.split(",")]
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"spacing {spacing!r} is not a count, 'ddimN', 'logsnrN' or comma-separated counts"
             ) from None
         return _sections(num_timesteps, counts)
@@ -41,7 +43,7 @@ def respaced_timesteps(
 def _ddim_stride(num_timesteps: int, count: int) -> np.ndarray:
     """0, s, 2s, ... with integer stride s = T // count (count steps)."""
     if not 1 <= count <= num_timesteps:
-        raise ValueError(f"ddim{count}: need 1 <= steps <= {num_timesteps}")
+        raise InputError(f"ddim{count}: need 1 <= steps <= {num_timesteps}")
     stride = num_timesteps // count
     return np.arange(count, dtype=np.int64) * stride
 
@@ -49,12 +51,12 @@ def _ddim_stride(num_timesteps: int, count: int) -> np.ndarray:
 def _log_snr_uniform(alphas_cumprod: np.ndarray, count: int) -> np.ndarray:
     """The timesteps nearest to count log-SNR values evenly spaced from t = T-1 to t = 0."""
     if count < 1:
-        raise ValueError(f"logsnr{count}: need at least 1 step")
+        raise InputError(f"logsnr{count}: need at least 1 step")
     log_snr = np.log(alphas_cumprod) - np.log1p(-alphas_cumprod)  # (T,) decreasing in t
     targets = np.linspace(log_snr[-1], log_snr[0], count)  # (count,)
     kept = np.unique(np.abs(log_snr[None, :] - targets[:, None]).argmin(axis=1))
     if kept.size != count:
-        raise ValueError(f"logsnr{count}: only {kept.size} distinct timesteps, use fewer steps")
+        raise InputError(f"logsnr{count}: only {kept.size} distinct timesteps, use fewer steps")
     return kept.astype(np.int64)
 
 
@@ -66,7 +68,7 @@ def _sections(num_timesteps: int, counts: list[int]) -> np.ndarray:
     for i, count in enumerate(counts):
         section = size + (1 if i < extra else 0)
         if not 1 <= count <= section:
-            raise ValueError(f"section {i} has {section} timesteps, cannot keep {count}")
+            raise InputError(f"section {i} has {section} timesteps, cannot keep {count}")
         stride = 1.0 if count == 1 else (section - 1) / (count - 1)
         position = 0.0
         for _ in range(count):
@@ -85,7 +87,7 @@ def respaced_alphas_cumprod(
     how the released sampler computes them (equal to alphas_cumprod[timesteps] up to ~1e-19).
     """
     if np.any(np.diff(timesteps) <= 0):
-        raise ValueError("timesteps must be strictly ascending")
+        raise InputError("timesteps must be strictly ascending")
     kept = alphas_cumprod[timesteps]  # (S,)
     betas = 1.0 - kept / np.append(1.0, kept[:-1])  # (S,) respaced betas
     abar = np.cumprod(1.0 - betas)

@@ -6,15 +6,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from remodiffuse.errors import InputError
+
 LossReduction = Literal["sample", "frame"]
 
 
 def linear_betas(num_timesteps: int, beta_start: float, beta_end: float) -> np.ndarray:
     """Betas spaced linearly from beta_start to beta_end, float64, shape (num_timesteps,)."""
     if num_timesteps < 1:
-        raise ValueError(f"num_timesteps must be >= 1, got {num_timesteps}")
+        raise InputError(f"num_timesteps must be >= 1, got {num_timesteps}")
     if not 0.0 < beta_start <= beta_end < 1.0:
-        raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {beta_start}, {beta_end}")
+        raise InputError(f"need 0 < beta_start <= beta_end < 1, got {beta_start}, {beta_end}")
     return np.linspace(beta_start, beta_end, num_timesteps, dtype=np.float64)
 
 
@@ -36,7 +38,7 @@ class GaussianDiffusion:
         beta_schedule: str = "linear",
     ) -> None:
         if beta_schedule != "linear":
-            raise ValueError(f"only the linear beta schedule is supported, got {beta_schedule!r}")
+            raise InputError(f"only the linear beta schedule is supported, got {beta_schedule!r}")
         self.num_timesteps = num_timesteps
         self.betas = linear_betas(num_timesteps, beta_start, beta_end)  # (T,) float64
         self.alphas_cumprod = np.cumprod(1.0 - self.betas)  # (T,) float64
@@ -47,7 +49,7 @@ class GaussianDiffusion:
     def q_sample(self, x0: Tensor, t: Tensor, noise: Tensor) -> Tensor:
         """x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise; x0, noise (B, T, D), t (B,) long."""
         if noise.shape != x0.shape:
-            raise ValueError(f"noise shape {tuple(noise.shape)} != x0 shape {tuple(x0.shape)}")
+            raise InputError(f"noise shape {tuple(noise.shape)} != x0 shape {tuple(x0.shape)}")
         signal = extract(self.sqrt_alphas_cumprod, t, x0)  # (B, 1, 1)
         spread = extract(self.sqrt_one_minus_alphas_cumprod, t, x0)  # (B, 1, 1)
         return signal * x0 + spread * noise  # (B, T, D)
@@ -74,13 +76,13 @@ class GaussianDiffusion:
         mask (B, T) is 1/True on valid frames; a sample without valid frames contributes 0.
         """
         if x0_pred.shape != x0.shape:
-            raise ValueError(f"x0_pred shape {tuple(x0_pred.shape)} != x0 {tuple(x0.shape)}")
+            raise InputError(f"x0_pred shape {tuple(x0_pred.shape)} != x0 {tuple(x0.shape)}")
         if mask.shape != x0.shape[:2]:
-            raise ValueError(f"mask shape {tuple(mask.shape)} != (B, T) {tuple(x0.shape[:2])}")
+            raise InputError(f"mask shape {tuple(mask.shape)} != (B, T) {tuple(x0.shape[:2])}")
         weights = mask.to(x0_pred.dtype)  # (B, T)
         per_frame = (x0_pred - x0).square().mean(dim=-1) * weights  # (B, T)
         if reduction == "sample":
             return (per_frame.sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)).mean()
         if reduction == "frame":
             return per_frame.sum() / weights.sum().clamp_min(1.0)
-        raise ValueError(f"reduction must be 'sample' or 'frame', got {reduction!r}")
+        raise InputError(f"reduction must be 'sample' or 'frame', got {reduction!r}")

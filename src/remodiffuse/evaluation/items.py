@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from remodiffuse.data import TextMotionDataset
+from remodiffuse.errors import InputError
 
 
 @dataclass
@@ -60,7 +61,7 @@ class EvaluationItems:
 
     def _source(self) -> TextMotionDataset:
         if self.source is None:
-            raise ValueError("these evaluation items were not read from a dataset")
+            raise InputError("these evaluation items were not read from a dataset")
         return self.source
 
     def __len__(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
+from remodiffuse.errors import InputError
 from remodiffuse.evaluation.items import EvaluationItems, padded
 from remodiffuse.evaluators import MotionTextEvaluator
 from remodiffuse.metrics import (
@@ -74,13 +75,13 @@ class EvaluationSettings:
     def __post_init__(self) -> None:
         for name in ("replications", "batch_size", "rprecision_batch_size", "diversity_pairs"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_test is not None and self.num_test < 1:
-            raise ValueError(f"num_test must be >= 1 or null, got {self.num_test}")
+            raise InputError(f"num_test must be >= 1 or null, got {self.num_test}")
         if self.mm_num_samples is not None and self.mm_num_samples < 0:
-            raise ValueError(f"mm_num_samples must be >= 0, got {self.mm_num_samples}")
+            raise InputError(f"mm_num_samples must be >= 0, got {self.mm_num_samples}")
         if not 0 < self.mm_num_picks <= self.mm_num_repeats:
-            raise ValueError(
+            raise InputError(
                 f"need 0 < mm_num_picks <= mm_num_repeats, got {self.mm_num_picks} and "
                 f"{self.mm_num_repeats}"
             )
@@ -131,14 +132,14 @@ def check_inputs(
         "test set": int(test.mean.shape[0]),
     }
     if len(set(dims.values())) != 1:
-        raise ValueError(
+        raise InputError(
             "the evaluator, the model and the test set must share the motion feature dimension, "
             f"got {dims}"
         )
     if len(test) < 2:
-        raise ValueError(f"the test set has {len(test)} item(s); FID needs at least 2")
+        raise InputError(f"the test set has {len(test)} item(s); FID needs at least 2")
     if settings.drop_last and len(test) < settings.rprecision_batch_size:
-        raise ValueError(
+        raise InputError(
             f"the test set has {len(test)} items, fewer than one R-precision batch of "
             f"{settings.rprecision_batch_size} with drop_last=True: use more test items "
             "(num_test), a smaller rprecision_batch_size or drop_last=false"

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from remodiffuse.evaluation.protocol import METRIC_COLUMNS
+from remodiffuse.files import write_text
 
 
 def metrics_markdown(result: dict[str, Any]) -> str:
@@ -30,8 +31,7 @@ def metrics_markdown(result: dict[str, Any]) -> str:
 def write_results(result: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
     """Write metrics.json and metrics.md into out_dir (created); returns both paths."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "metrics.json", out / "metrics.md"
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path.write_text(metrics_markdown(result))
+    write_text(json_path, json.dumps(result, indent=2) + "\n")
+    write_text(md_path, metrics_markdown(result))
     return json_path, md_path

@@ -7,10 +7,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from remodiffuse.errors import InputError
 from remodiffuse.motion.normalization import NORMALIZE_EPS
 
 
-class EvaluatorFileError(FileNotFoundError):
+class EvaluatorFileError(InputError, FileNotFoundError):
     """A file an evaluator needs is missing or unreadable (the message names it)."""
 
 
@@ -46,14 +47,14 @@ def check_statistics(mean: np.ndarray, std: np.ndarray, feature_dim: int, what: 
     """ValueError unless mean and std are finite (feature_dim,) arrays with std >= 0."""
     for label, array in (("mean", mean), ("std", std)):
         if array.shape != (feature_dim,):
-            raise ValueError(
+            raise InputError(
                 f"{what} {label} has shape {array.shape}, expected ({feature_dim},): the data and "
                 f"the evaluator have different feature dimensions"
             )
         if not np.isfinite(array).all():
-            raise ValueError(f"{what} {label} has non-finite entries")
+            raise InputError(f"{what} {label} has non-finite entries")
     if (std < 0).any():
-        raise ValueError(f"{what} std has negative entries")
+        raise InputError(f"{what} std has negative entries")
 
 
 def motion_batch(
@@ -64,15 +65,15 @@ def motion_batch(
     motions = motions.detach().float().cpu()  # (B, T, D)
     lengths = torch.as_tensor(np.asarray(lengths), dtype=torch.long).reshape(-1)  # (B,)
     if motions.ndim != 3:
-        raise ValueError(f"motions must be (B, T, D), got shape {tuple(motions.shape)}")
+        raise InputError(f"motions must be (B, T, D), got shape {tuple(motions.shape)}")
     if motions.shape[2] != feature_dim:
-        raise ValueError(
+        raise InputError(
             f"motions have {motions.shape[2]} features but the evaluator expects {feature_dim}"
         )
     if lengths.shape[0] != motions.shape[0]:
-        raise ValueError(f"{lengths.shape[0]} lengths for {motions.shape[0]} motions")
+        raise InputError(f"{lengths.shape[0]} lengths for {motions.shape[0]} motions")
     if (lengths < 1).any() or (lengths > motions.shape[1]).any():
-        raise ValueError(f"lengths must lie in [1, {motions.shape[1]}], got {lengths.tolist()}")
+        raise InputError(f"lengths must lie in [1, {motions.shape[1]}], got {lengths.tolist()}")
     return motions, lengths
 
 
@@ -98,6 +99,6 @@ def renormalize(
     ]
     mean_m, std_m, mean_e, std_e = arrays  # (D,) each
     if eval_eps == 0.0 and (std_e <= 0).any():
-        raise ValueError("the evaluator std has zero entries; cannot divide without an eps")
+        raise InputError("the evaluator std has zero entries; cannot divide without an eps")
     raw = x.double() * (std_m + NORMALIZE_EPS) + mean_m  # (..., D) unnormalised features
     return ((raw - mean_e) / (std_e + eval_eps)).float()  # (..., D)

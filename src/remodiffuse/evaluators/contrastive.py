@@ -27,12 +27,14 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from remodiffuse.configs import instantiate, plain_dict
+from remodiffuse.errors import InputError
 from remodiffuse.evaluators.common import (
     EvaluatorFileError,
     check_statistics,
     motion_batch,
     renormalize,
 )
+from remodiffuse.files import atomic_path, write_text
 from remodiffuse.models.timestep import timestep_sinusoid
 from remodiffuse.models.token_transformer import PromptTextEncoder
 from remodiffuse.motion.masks import length_mask
@@ -66,7 +68,7 @@ class ContrastiveConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown contrastive evaluator settings: {unknown}")
+            raise InputError(f"unknown contrastive evaluator settings: {unknown}")
         return cls(**dict(values))
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def contrastive_loss(
     A batch of one has no negatives: the loss is then 1/2 d_00^2.
     """
     if text_emb.shape != motion_emb.shape or text_emb.ndim != 2:
-        raise ValueError(
+        raise InputError(
             f"text and motion embeddings must both be (B, E), got {tuple(text_emb.shape)} and "
             f"{tuple(motion_emb.shape)}"
         )
@@ -232,18 +234,18 @@ def save_contrastive(
 ) -> None:
     """Write evaluator.safetensors (model.* weights, mean, std) and evaluator.yaml."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors["mean"] = torch.as_tensor(np.asarray(mean, dtype=np.float32))
     tensors["std"] = torch.as_tensor(np.asarray(std, dtype=np.float32))
-    save_file(tensors, str(directory / WEIGHTS_FILE))
+    with atomic_path(directory / WEIGHTS_FILE) as temporary:
+        save_file(tensors, str(temporary))
     content = {
         "kind": "contrastive",
         "architecture": model.config.to_dict(),
         "text_encoder": dict(text_encoder),
         **(extra or {}),
     }
-    OmegaConf.save(OmegaConf.create(content), directory / CONFIG_FILE)
+    write_text(directory / CONFIG_FILE, OmegaConf.to_yaml(OmegaConf.create(content)))
 
 
 def _read_bundle(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
@@ -260,7 +262,7 @@ def _read_bundle(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, 
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     hparams = checkpoint.get("hyper_parameters", {})
     if "architecture" not in hparams:
-        raise ValueError(f"{path} is not a checkpoint of the evaluator stage")
+        raise InputError(f"{path} is not a checkpoint of the evaluator stage")
     return hparams["architecture"], hparams["text_encoder"], checkpoint["state_dict"]
 
 
@@ -279,7 +281,7 @@ def load_contrastive(
     if text_encoder is None:
         text_encoder = instantiate(text_config)
     if text_encoder.token_dim != model.config.text_token_dim:
-        raise ValueError(
+        raise InputError(
             f"text encoder gives {text_encoder.token_dim}-d tokens but {path} was trained on "
             f"{model.config.text_token_dim}-d tokens"
         )

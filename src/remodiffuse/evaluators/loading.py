@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from remodiffuse.configs import plain_dict
+from remodiffuse.errors import InputError
 from remodiffuse.evaluators.common import MotionTextEvaluator
 from remodiffuse.evaluators.contrastive import load_contrastive
 from remodiffuse.evaluators.t2m import load_t2m
@@ -18,12 +19,12 @@ def load_evaluator(cfg: Mapping[str, Any]) -> MotionTextEvaluator:
     device = cfg.get("device") or "cpu"
     if kind == "contrastive":
         if not cfg.get("ckpt"):
-            raise ValueError("evaluator.ckpt must name a contrastive run directory or .ckpt")
+            raise InputError("evaluator.ckpt must name a contrastive run directory or .ckpt")
         return load_contrastive(cfg["ckpt"], device=device)
     if kind == "t2m":
         if not cfg.get("root"):
-            raise ValueError("evaluator.root must name the T2M evaluator directory")
+            raise InputError("evaluator.root must name the T2M evaluator directory")
         keys = ("checkpoint", "mean", "std", "glove_dir")
         paths = {key: cfg[key] for key in keys if cfg.get(key)}
         return load_t2m(cfg["root"], device=device, **paths)
-    raise ValueError(f"evaluator.kind must be one of {EVALUATOR_KINDS}, got {kind!r}")
+    raise InputError(f"evaluator.kind must be one of {EVALUATOR_KINDS}, got {kind!r}")

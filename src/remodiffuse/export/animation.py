@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 from mpl_toolkits.mplot3d import proj3d
 from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
 
+from remodiffuse.errors import InputError, MissingFileError
+from remodiffuse.files import atomic_path
 from remodiffuse.motion import Skeleton, get_skeleton, joints_from_features
 
 if TYPE_CHECKING:
@@ -56,10 +58,10 @@ def render_motion(
     path.parent.mkdir(parents=True, exist_ok=True)
     rate = float(fps) if fps is not None else float(skel.fps)
     if rate <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+        raise InputError(f"fps must be positive, got {fps}")
     width, height = (size, size) if isinstance(size, int) else size
     scene = _Scene(positions, skel, title, width, height, dpi, elev, azim, rate)
-    with _frame_writer(path, rate) as write:
+    with atomic_path(path) as temporary, _frame_writer(temporary, rate) as write:
         for frame in scene.frames():
             write(frame)
     return path
@@ -81,7 +83,7 @@ def load_motion_file(
         array = _drop_batch_axis(array, path)
     if array.ndim == 3 and array.shape[-1] == 3:
         if mean is not None or std is not None:
-            raise ValueError(f"{path}: mean/std only apply to features, but the file holds joints")
+            raise InputError(f"{path}: mean/std only apply to features, but the file holds joints")
         skel = _skeleton_for(path, skeleton, array.shape, "joints")
         return _validate_joints(array, skel, source=path), skel.name
     if array.ndim == 2:
@@ -89,7 +91,7 @@ def load_motion_file(
         features = _denormalise(array.astype(np.float64), mean, std, path)  # (T, D)
         joints = np.asarray(joints_from_features(features, skeleton=skel.name))  # (T, J, 3)
         return joints, skel.name
-    raise ValueError(
+    raise InputError(
         f"{path}: unrecognised motion shape {array.shape}; expected joints (T, J, 3) or "
         "features (T, 263) for humanml3d / (T, 251) for kit"
     )
@@ -114,29 +116,29 @@ def _validate_joints(joints: Any, skeleton: Skeleton, source: Path | None = None
     prefix = f"{source}: " if source is not None else ""
     expected = f"(T, {skeleton.num_joints}, 3) for skeleton {skeleton.name!r}"
     if array.ndim != 3 or array.shape[1:] != (skeleton.num_joints, 3) or array.shape[0] < 1:
-        raise ValueError(f"{prefix}joints must have shape {expected}, got {array.shape}")
+        raise InputError(f"{prefix}joints must have shape {expected}, got {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError(f"{prefix}joints contain NaN or infinite values")
+        raise InputError(f"{prefix}joints contain NaN or infinite values")
     return array
 
 
 def _load_array(path: Path) -> np.ndarray:
     """np.load a .npy file, with errors that name the file."""
     if not path.is_file():
-        raise FileNotFoundError(f"motion file not found: {path}")
+        raise MissingFileError(f"motion file not found: {path}")
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable .npy array ({error})") from error
+        raise InputError(f"{path}: not a readable .npy array ({error})") from error
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"{path}: expected a numeric .npy array, got {type(array).__name__}")
+        raise InputError(f"{path}: expected a numeric .npy array, got {type(array).__name__}")
     return array
 
 
 def _drop_batch_axis(array: np.ndarray, path: Path) -> np.ndarray:
     """Drop a leading batch axis of size one, e.g. (1, T, 263) -> (T, 263)."""
     if array.shape[0] != 1:
-        raise ValueError(
+        raise InputError(
             f"{path}: holds a batch of {array.shape[0]} motions {array.shape}; "
             "render one motion at a time"
         )
@@ -156,7 +158,7 @@ def _skeleton_for(
         if shape[1:] == expected[skel.name]:
             return skel
     wanted = ", ".join(f"(T, {', '.join(map(str, e))}) for {n}" for n, e in expected.items())
-    raise ValueError(f"{path}: {kind} of shape {shape} fit no skeleton; expected {wanted}")
+    raise InputError(f"{path}: {kind} of shape {shape} fit no skeleton; expected {wanted}")
 
 
 def _denormalise(features: np.ndarray, mean: Any, std: Any, path: Path) -> np.ndarray:
@@ -164,13 +166,13 @@ def _denormalise(features: np.ndarray, mean: Any, std: Any, path: Path) -> np.nd
     if mean is None and std is None:
         return features
     if mean is None or std is None:
-        raise ValueError(f"{path}: denormalising needs both mean and std")
+        raise InputError(f"{path}: denormalising needs both mean and std")
     stats = [
         _load_array(Path(s)) if isinstance(s, str | Path) else np.asarray(s) for s in (mean, std)
     ]
     for stat in stats:
         if stat.shape != features.shape[-1:]:
-            raise ValueError(
+            raise InputError(
                 f"{path}: mean/std shape {stat.shape} does not match features {features.shape}"
             )
     return features * stats[1] + stats[0]
@@ -180,7 +182,7 @@ def _output_path(path: Path) -> Path:
     """The path to write: `.gif` as asked, `.mp4` if ffmpeg is available, else `.gif` instead."""
     suffix = path.suffix.lower()
     if suffix not in (".mp4", ".gif"):
-        raise ValueError(f"unsupported video format {path.suffix!r} for {path}; use .mp4 or .gif")
+        raise InputError(f"unsupported video format {path.suffix!r} for {path}; use .mp4 or .gif")
     if suffix == ".mp4" and not _ffmpeg_available():
         fallback = path.with_suffix(".gif")
         log.warning("ffmpeg is unavailable: writing %s instead of %s", fallback, path)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from remodiffuse.files import write_text
 from remodiffuse.io.rotations import best_fit_rotation, matrix_to_euler, rotation_between
 from remodiffuse.motion import Skeleton, get_skeleton
 
@@ -179,7 +180,6 @@ def write_bvh(
     motion = io.StringIO()
     np.savetxt(motion, np.concatenate(columns, axis=1), fmt="%.6f")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = f"MOTION\nFrames: {positions.shape[0]}\nFrame Time: {1.0 / fps:.8f}\n"
-    path.write_text(_hierarchy(skel, offsets) + header + motion.getvalue(), encoding="ascii")
+    write_text(path, _hierarchy(skel, offsets) + header + motion.getvalue())
     return path

@@ -5,10 +5,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
+from remodiffuse.errors import InputError
 from remodiffuse.export.animation import render_motion
 from remodiffuse.export.bvh import write_bvh
+from remodiffuse.files import save_array, write_text
 from remodiffuse.pipeline import GeneratedMotion
 
 
@@ -18,36 +18,61 @@ def slug(text: str, limit: int = 40) -> str:
     return words[:limit].rstrip("_") or "motion"
 
 
-def save_generated(
-    motions: Sequence[GeneratedMotion],
-    out_dir: str | Path,
-    skeleton: str,
-    fps: float,
-    render: bool = True,
-) -> list[Path]:
-    """Write <i>_<slug>.{features.npy, joints.npy, mp4|gif, bvh} per motion and retrieved.json."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written, retrieved = [], []
-    for index, motion in enumerate(motions):
-        stem = out_dir / f"{index}_{slug(motion.text)}"
-        np.save(f"{stem}.features.npy", motion.features)
-        np.save(f"{stem}.joints.npy", motion.joints)
-        write_bvh(motion.joints, f"{stem}.bvh", fps=fps, skeleton=skeleton)
-        written += [Path(f"{stem}.features.npy"), Path(f"{stem}.joints.npy"), Path(f"{stem}.bvh")]
-        if render:
-            written.append(
+def fresh_output_dir(path: str | Path) -> Path:
+    """`path` created if missing; InputError if it exists and is not an empty folder (a run never
+    mixes its files with another's)."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        kind = "a folder that is not empty" if path.is_dir() else "a file"
+        raise InputError(
+            f"out_dir={path} is {kind}: generate writes into a new or empty folder "
+            "(choose another out_dir, or leave it unset for a fresh generated/<time> folder)"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class GeneratedWriter:
+    """Writes motions into a fresh out_dir as they are done, numbering them in order, and keeps
+    retrieved.json (rewritten atomically after each batch) listing every motion written."""
+
+    def __init__(self, out_dir: str | Path, skeleton: str, fps: float, render: bool = True):
+        self.out_dir = fresh_output_dir(out_dir)
+        self.skeleton, self.fps, self.render = skeleton, fps, render
+        self.retrieved: list[dict] = []
+
+    def write(self, motions: Sequence[GeneratedMotion]) -> list[Path]:
+        """Write <i>_<slug>.{features.npy, joints.npy, bvh, mp4|gif} per motion, then update
+        retrieved.json; returns the files written."""
+        written = []
+        for motion in motions:
+            stem = self.out_dir / f"{len(self.retrieved)}_{slug(motion.text)}"
+            written += self._write_one(motion, stem)
+            self.retrieved.append(
+                {
+                    "file": stem.name,
+                    "text": motion.text,
+                    "length": motion.length,
+                    "retrieved": motion.retrieved,
+                }
+            )
+        retrieved = self.out_dir / "retrieved.json"
+        write_text(retrieved, json.dumps(self.retrieved, indent=2) + "\n")
+        return written + [retrieved]
+
+    def _write_one(self, motion: GeneratedMotion, stem: Path) -> list[Path]:
+        paths = [Path(f"{stem}.features.npy"), Path(f"{stem}.joints.npy"), Path(f"{stem}.bvh")]
+        save_array(paths[0], motion.features)
+        save_array(paths[1], motion.joints)
+        write_bvh(motion.joints, paths[2], fps=self.fps, skeleton=self.skeleton)
+        if self.render:
+            paths.append(
                 render_motion(
-                    motion.joints, f"{stem}.mp4", skeleton=skeleton, fps=fps, title=motion.text
+                    motion.joints,
+                    f"{stem}.mp4",
+                    skeleton=self.skeleton,
+                    fps=self.fps,
+                    title=motion.text,
                 )
             )
-        retrieved.append(
-            {
-                "file": stem.name,
-                "text": motion.text,
-                "length": motion.length,
-                "retrieved": motion.retrieved,
-            }
-        )
-    (out_dir / "retrieved.json").write_text(json.dumps(retrieved, indent=2) + "\n")
-    return written + [out_dir / "retrieved.json"]
+        return paths

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from remodiffuse.errors import InputError
+
 TextPooling = Literal["last_slot", "masked_mean"]
 TEXT_POOLINGS: tuple[str, ...] = ("last_slot", "masked_mean")
 
@@ -44,7 +46,7 @@ class RetrievalEncoderConfig:
             _check_int(f"retrieval.{name}", getattr(self, name), minimum=0)
         _check_heads("retrieval.latent_dim", self.latent_dim, "retrieval.num_heads", self.num_heads)
         if self.text_pooling not in TEXT_POOLINGS:
-            raise ValueError(
+            raise InputError(
                 f"retrieval.text_pooling must be one of {TEXT_POOLINGS}, got {self.text_pooling!r}"
             )
         _check_dropout("retrieval.dropout", self.dropout)
@@ -114,19 +116,19 @@ def _check_keys(where: str, values: Mapping[str, Any], cls: type) -> None:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown {where} config keys {unknown}; known keys: {sorted(known)}")
+        raise InputError(f"unknown {where} config keys {unknown}; known keys: {sorted(known)}")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _check_heads(width_name: str, width: int, heads_name: str, heads: int) -> None:
     if width % heads:
-        raise ValueError(f"{width_name}={width} is not divisible by {heads_name}={heads}")
+        raise InputError(f"{width_name}={width} is not divisible by {heads_name}={heads}")
 
 
 def _check_dropout(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
+        raise InputError(f"{name} must be a probability in [0, 1), got {value!r}")

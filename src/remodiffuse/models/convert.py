@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from remodiffuse.errors import InputError
 from remodiffuse.models.config import ModelConfig, RetrievalEncoderConfig, TextPooling
 from remodiffuse.models.transformer import SemanticsModulatedTransformer
 
@@ -122,7 +123,7 @@ def convert_official_state_dict(
             converted[name] = value.to(expected[name].dtype).contiguous()
     missing = sorted(set(expected) - set(converted))
     if missing or unexpected:
-        raise ValueError(
+        raise InputError(
             "official state dict does not match the model config: "
             f"missing {missing} (our names), unexpected {sorted(unexpected)} (official names)"
         )
@@ -132,7 +133,7 @@ def convert_official_state_dict(
         if value.shape != expected[name].shape
     ]
     if wrong:
-        raise ValueError(
+        raise InputError(
             "official weights have other shapes than the model config: " + "; ".join(wrong)
         )
     return converted
@@ -154,7 +155,7 @@ def official_model_config(
 
     def shape(key: str) -> tuple[int, ...]:
         if key not in weights:
-            raise ValueError(f"official state dict has no {key!r} (is it a ReMoDiffuse model?)")
+            raise InputError(f"official state dict has no {key!r} (is it a ReMoDiffuse model?)")
         return tuple(weights[key].shape)
 
     def depth(pattern: str) -> int:
@@ -204,5 +205,5 @@ def load_official_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     state_dict = checkpoint.get("state_dict", checkpoint)
     if not isinstance(state_dict, Mapping):
-        raise ValueError(f"{path} holds no state dict (found {type(state_dict).__name__})")
+        raise InputError(f"{path} holds no state dict (found {type(state_dict).__name__})")
     return dict(state_dict)

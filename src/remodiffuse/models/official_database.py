@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from remodiffuse.errors import InputError
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
 
 OFFICIAL_ARRAYS = ("text_features", "captions", "motions", "m_lengths", "clip_seq_features")
@@ -30,7 +31,7 @@ def load_official_database(
     with np.load(path, allow_pickle=False) as data:
         missing = [name for name in OFFICIAL_ARRAYS if name not in data.files]
         if missing:
-            raise ValueError(f"{path} is not an official retrieval database: no {missing}")
+            raise InputError(f"{path} is not an official retrieval database: no {missing}")
         arrays = {name: data[name] for name in OFFICIAL_ARRAYS}
     lengths = arrays["m_lengths"].astype(np.int64)  # (N,)
     motions = arrays["motions"]  # (N, T, D) zero-padded

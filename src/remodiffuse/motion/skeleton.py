@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from remodiffuse.errors import InputError
+
 __all__ = ["Skeleton", "get_skeleton", "HUMANML3D", "KIT", "SKELETON_NAMES"]
 
 
@@ -177,5 +179,5 @@ def get_skeleton(name: str | Skeleton) -> Skeleton:
         return name
     key = name.lower() if isinstance(name, str) else None
     if key not in _REGISTRY:
-        raise ValueError(f"unknown skeleton {name!r}; valid names: {', '.join(SKELETON_NAMES)}")
+        raise InputError(f"unknown skeleton {name!r}; valid names: {', '.join(SKELETON_NAMES)}")
     return _REGISTRY[key]

@@ -1,7 +1,8 @@
 """Inference on a trained run: its files, retrieval conditioning of prompts, `MotionGenerator`."""
 
-from remodiffuse.pipeline.generator import GeneratedMotion, MotionGenerator, read_prompts
+from remodiffuse.pipeline.generator import GeneratedMotion, MotionGenerator
 from remodiffuse.pipeline.prompt_batch import PromptBatch
+from remodiffuse.pipeline.prompts import Prompt, batches, prompt_list, read_prompts
 from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
 from remodiffuse.pipeline.run_files import (
     DATABASE_DIR,
@@ -16,7 +17,10 @@ __all__ = [
     "DATABASE_DIR",
     "GeneratedMotion",
     "MotionGenerator",
+    "Prompt",
     "PromptBatch",
+    "batches",
+    "prompt_list",
     "encode_retrieved",
     "load_run",
     "load_statistics",

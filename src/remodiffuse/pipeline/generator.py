@@ -1,5 +1,6 @@
 """Text -> motion with a trained run: load it, retrieve, sample with the condition mixture."""
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,15 @@ from remodiffuse.diffusion import (
     mixture_for,
     sample_loop,
 )
+from remodiffuse.errors import InputError
 from remodiffuse.motion import denormalize, joints_from_features
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline.prompt_batch import PromptBatch
 from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
 from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
 from remodiffuse.retrieval import RetrievalDatabase
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class MotionGenerator:
         self.min_length, self.max_length = dataset["min_length"], dataset["max_length"]
         statistics = load_statistics(self.run_dir)
         if statistics is None:
-            raise FileNotFoundError(f"{self.run_dir} has no mean.npy/std.npy: not a training run")
+            raise InputError(f"{self.run_dir} has no mean.npy/std.npy: not a training run")
         self.mean, self.std = statistics
         self.encoder = instantiate(self.config["text_encoder"]).to(self.device)
         database_dir = Path(database) if database else self.run_dir / DATABASE_DIR
@@ -92,16 +96,21 @@ class MotionGenerator:
         )
 
     def check_length(self, length: int) -> None:
-        """Raise ValueError unless the model can generate `length` frames."""
+        """Raise InputError unless the model can generate `length` frames."""
         if not self.min_length <= length <= self.max_length:
-            raise ValueError(
+            raise InputError(
                 f"length {length} is outside the model's range "
                 f"[{self.min_length}, {self.max_length}] frames"
             )
 
     def sampler(self, steps: int | str | None = None):
-        """The run's sampler (its respacing, or `steps`)."""
-        return build_sampler(self.config["diffusion"], self.diffusion, steps=steps)
+        """The run's sampler (its respacing, or `steps`); InputError for an unusable `steps`."""
+        if isinstance(steps, bool) or (isinstance(steps, int) and steps < 1):
+            raise InputError(f"steps={steps!r}: need at least 1 sampler step")
+        try:
+            return build_sampler(self.config["diffusion"], self.diffusion, steps=steps)
+        except ValueError as error:
+            raise InputError(f"steps={steps!r}: {error}") from None
 
     def prompt_batch(
         self,
@@ -141,6 +150,12 @@ class MotionGenerator:
         """One motion per (text, length); the same seed gives the same motions."""
         for length in lengths:
             self.check_length(int(length))
+        for row in self.encoder.truncated(texts):
+            log.warning(
+                "prompt %r is longer than the text encoder's %d tokens: its end is cut",
+                texts[row],
+                self.encoder.max_tokens,
+            )
         prompts = self.prompt_batch(texts, lengths)
         sampler = self.sampler(steps)
         self.mixture.reset(seed)
@@ -153,6 +168,13 @@ class MotionGenerator:
             sampler,
         )  # (B, T, D)
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
+        broken = [row for row, n in enumerate(lengths) if not np.isfinite(motions[row, :n]).all()]
+        if broken:
+            raise InputError(
+                f"{self.run_dir}: the model produced non-finite motions for prompts "
+                f"{[texts[row] for row in broken[:3]]}: its weights are probably broken "
+                "(a training run that diverged)"
+            )
         results = []
         for row, (text, length) in enumerate(zip(texts, lengths, strict=True)):
             motion = motions[row, :length].astype(np.float32)  # (T, D)
@@ -166,21 +188,3 @@ class MotionGenerator:
                 )
             )
         return results
-
-
-def read_prompts(path: str | Path, default_length: int) -> list[tuple[str, int]]:
-    """Prompts file: one prompt per line, optionally `text#length`; blank lines are ignored."""
-    prompts = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        text, _, length = line.partition("#")
-        try:
-            prompts.append((text.strip(), int(length) if length.strip() else default_length))
-        except ValueError:
-            raise ValueError(
-                f"{path}:{number}: length after '#' is not an integer: {line!r}"
-            ) from None
-    if not prompts:
-        raise ValueError(f"{path} holds no prompt")
-    return prompts

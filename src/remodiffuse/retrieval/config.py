@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Literal
 
+from remodiffuse.errors import InputError
+
 IndexKind = Literal["flat", "ivf", "hnsw"]
 ExcludeMode = Literal["id", "length", "none"]
 
@@ -38,9 +40,9 @@ class RetrievalConfig:
         check_lam(self.lam)
         check_exclude(self.exclude)
         if self.index not in INDEX_KINDS:
-            raise ValueError(f"index must be one of {INDEX_KINDS}, got {self.index!r}")
+            raise InputError(f"index must be one of {INDEX_KINDS}, got {self.index!r}")
         if self.exact and self.index != "flat":
-            raise ValueError(
+            raise InputError(
                 f"exact retrieval needs index='flat'; index={self.index!r} is approximate, "
                 "set exact=False to use it"
             )
@@ -57,17 +59,17 @@ def check_k(k: int) -> None:
 def check_lam(lam: float) -> None:
     """Raise ValueError unless lambda is finite and non-negative (Eq. 4 penalises length gaps)."""
     if isinstance(lam, bool) or not isinstance(lam, Real) or not math.isfinite(lam):
-        raise ValueError(f"lam must be a finite number, got {lam!r}")
+        raise InputError(f"lam must be a finite number, got {lam!r}")
     if lam < 0:
-        raise ValueError(f"lam must be >= 0 (a negative lambda rewards length gaps), got {lam}")
+        raise InputError(f"lam must be >= 0 (a negative lambda rewards length gaps), got {lam}")
 
 
 def check_exclude(exclude: str) -> None:
     """Raise ValueError for an unknown exclusion mode."""
     if exclude not in EXCLUDE_MODES:
-        raise ValueError(f"exclude must be one of {EXCLUDE_MODES}, got {exclude!r}")
+        raise InputError(f"exclude must be one of {EXCLUDE_MODES}, got {exclude!r}")
 
 
 def _check_positive_int(name: str, value: int, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")

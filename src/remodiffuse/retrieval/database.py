@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from remodiffuse.errors import InputError
+from remodiffuse.files import atomic_directory, output_lock
 from remodiffuse.retrieval.config import RetrievalConfig, check_exclude, check_k, check_lam
 from remodiffuse.retrieval.exclusion import (
     EntryKeys,
@@ -26,7 +28,6 @@ from remodiffuse.retrieval.storage import (
     read_array,
     read_json,
     read_manifest,
-    remove_manifest,
     write_array,
     write_json,
     write_manifest,
@@ -100,7 +101,7 @@ class RetrievalDatabase:
         features = as_features("sentence_features", sentence_features)
         count = features.shape[0]
         if count == 0:
-            raise ValueError("cannot build an empty retrieval database")
+            raise InputError("cannot build an empty retrieval database")
         ids_array = as_strings("ids", ids, count)
         lengths_array = as_lengths("lengths", lengths, count)
         entry_motion, store = _pack_motions(ids_array, lengths_array, motions, motion_index)
@@ -191,7 +192,7 @@ class RetrievalDatabase:
         available = len(self) - exclusion.counts()  # (Q,)
         if (available < k).any():
             query = int(np.argmax(available < k))
-            raise ValueError(
+            raise InputError(
                 f"k={k} but query {query} can retrieve only {available[query]} of the "
                 f"{len(self)} entries (exclude={exclude!r})"
             )
@@ -229,7 +230,7 @@ class RetrievalDatabase:
     def neighbours_of(self, entry_indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Precomputed training neighbours of (B,) entries: (B, k) entry indices."""
         if self._neighbours is None:
-            raise ValueError("no training neighbours: call precompute_training_neighbours() first")
+            raise InputError("no training neighbours: call precompute_training_neighbours() first")
         return self._neighbours[self._entry_indices(entry_indices)]
 
     @property
@@ -242,9 +243,9 @@ class RetrievalDatabase:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Motions of entries (...,): (..., max_length, D) float32 zero-padded, (...,) lengths."""
         if self.motions is None or self.motion_index is None:
-            raise ValueError("this retrieval database was built without motions")
+            raise InputError("this retrieval database was built without motions")
         if max_length < 1:
-            raise ValueError(f"max_length must be >= 1, got {max_length}")
+            raise InputError(f"max_length must be >= 1, got {max_length}")
         return self.motions.padded(
             self.motion_index[self._entry_indices(entry_indices)], max_length
         )
@@ -252,7 +253,7 @@ class RetrievalDatabase:
     def tokens_of(self, entry_indices: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Caption token features of entries (...,): (..., L, Dt) float32 and (..., L) bool mask."""
         if self.token_features is None or self.token_mask is None:
-            raise ValueError("this retrieval database was built without token features")
+            raise InputError("this retrieval database was built without token features")
         indices = self._entry_indices(entry_indices)
         flat = indices.reshape(-1)
         features = np.asarray(self.token_features[flat], dtype=np.float32)  # (B, L, Dt)
@@ -284,16 +285,20 @@ class RetrievalDatabase:
     def check_encoder(self, identity: EncoderIdentity) -> None:
         """Raise ValueError unless the database was built with the text encoder `identity`."""
         if canonical_identity(identity) != self.encoder_identity:
-            raise ValueError(
+            raise InputError(
                 f"retrieval database was built with text encoder {self.encoder_identity!r}, "
                 f"not {canonical_identity(identity)!r}: rebuild it with this encoder"
             )
 
     def save(self, directory: str | Path) -> None:
-        """Write arrays as `.npy` (token features as float16), text as JSON and a manifest."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        remove_manifest(directory)
+        """Save into `directory`: built beside it and swapped in whole, under a lock, so readers
+        and concurrent writers always find a complete database."""
+        with output_lock(directory), atomic_directory(directory) as staging:
+            self.write_files(staging)
+
+    def write_files(self, directory: Path) -> None:
+        """Write arrays as `.npy` (token features as float16), text as JSON, the manifest last,
+        into the existing folder `directory`."""
         write_json(
             directory / ENTRIES_FILE, {"ids": self.ids.tolist(), "captions": self.captions.tolist()}
         )
@@ -373,9 +378,9 @@ class RetrievalDatabase:
         """Entry indices as int64, ValueError when out of range."""
         indices = np.asarray(entry_indices)
         if indices.dtype.kind not in "iu":
-            raise ValueError(f"entry indices must be integers, got {indices.dtype}")
+            raise InputError(f"entry indices must be integers, got {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= len(self)):
-            raise ValueError(f"entry indices must lie in [0, {len(self)})")
+            raise InputError(f"entry indices must lie in [0, {len(self)})")
         return indices.astype(np.int64)
 
     def _exclusion(
@@ -384,7 +389,7 @@ class RetrievalDatabase:
         """The exclusion rule of one query batch."""
         num_queries = query_lengths.shape[0]
         if exclude != "id" and exclude_ids is not None:
-            raise ValueError(f"exclude_ids only apply to exclude='id', not exclude={exclude!r}")
+            raise InputError(f"exclude_ids only apply to exclude='id', not exclude={exclude!r}")
         if exclude == "length":
             return exclude_same_length(self._length_keys, query_lengths)
         if exclude == "id" and exclude_ids is not None:
@@ -406,7 +411,7 @@ def canonical_identity(identity: EncoderIdentity) -> Any:
     try:
         return json.loads(json.dumps(identity, sort_keys=True))
     except (TypeError, ValueError) as error:
-        raise ValueError(f"encoder identity must be JSON data, got {identity!r}: {error}") from None
+        raise InputError(f"encoder identity must be JSON data, got {identity!r}: {error}") from None
 
 
 def _field(item: Any, name: str) -> Any:
@@ -417,7 +422,7 @@ def _field(item: Any, name: str) -> Any:
 def _check_tokens(features: np.ndarray | None, mask: np.ndarray | None, count: int) -> None:
     """Token features (N, L, Dt) and mask (N, L) come together and match the entries."""
     if (features is None) != (mask is None):
-        raise ValueError("token_features and token_mask must be given together")
+        raise InputError("token_features and token_mask must be given together")
     if features is None or mask is None:
         return
     if (
@@ -426,7 +431,7 @@ def _check_tokens(features: np.ndarray | None, mask: np.ndarray | None, count: i
         or mask.ndim != 2
         or features.shape[:2] != mask.shape
     ):
-        raise ValueError(
+        raise InputError(
             f"token_features must be float (N, L, Dt) and token_mask (N, L), got "
             f"{features.dtype} {features.shape} and {mask.shape}"
         )
@@ -442,27 +447,27 @@ def _pack_motions(
     """Entry -> motion indices (N,) and the packed motions, each cut to its entries' length."""
     if motions is None:
         if motion_index is not None:
-            raise ValueError("motion_index was given without motions")
+            raise InputError("motion_index was given without motions")
         return None, None
     count = ids.shape[0]
     index = np.arange(count) if motion_index is None else np.asarray(motion_index)
     if index.shape != (count,) or index.dtype.kind not in "iu":
-        raise ValueError(
+        raise InputError(
             f"motion_index must be ({count},) integers, got {index.dtype} {index.shape}"
         )
     if index.min() < 0 or index.max() >= len(motions):
-        raise ValueError(f"motion_index must lie in [0, {len(motions)}) (the number of motions)")
+        raise InputError(f"motion_index must lie in [0, {len(motions)}) (the number of motions)")
     motion_lengths = np.zeros(len(motions), np.int64)
     motion_ids: list[str | None] = [None] * len(motions)
     for entry, motion in enumerate(index):
         if motion_ids[motion] is None:
             motion_ids[motion], motion_lengths[motion] = ids[entry], lengths[entry]
         elif (motion_ids[motion], motion_lengths[motion]) != (ids[entry], lengths[entry]):
-            raise ValueError(
+            raise InputError(
                 f"entries sharing motion {motion} disagree on motion id or length: "
                 f"{motion_ids[motion]!r}/{motion_lengths[motion]} vs "
                 f"{ids[entry]!r}/{lengths[entry]}"
             )
     if not motion_lengths.all():
-        raise ValueError(f"motion {int(np.argmin(motion_lengths))} is used by no entry")
+        raise InputError(f"motion {int(np.argmin(motion_lengths))} is used by no entry")
     return index.astype(np.int64), MotionStore.pack(motions, motion_lengths)

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from remodiffuse.errors import InputError
+
 MANIFEST = "manifest.json"
 FORMAT = "remodiffuse-retrieval-database"
 VERSION = 1
@@ -13,13 +15,7 @@ COPY_BYTES = 1 << 26  # rows copied at once when writing large (possibly mapped)
 
 
 def write_array(path: Path, array: np.ndarray, dtype: np.dtype | type | None = None) -> None:
-    """Write `array` as `.npy` in chunks (so memmaps are streamed); a no-op if it maps `path`."""
-    if _is_mapped_from(array, path):
-        on_disk = read_array(path, mapped=True)
-        layout = (array.shape, array.dtype, array.offset)
-        if (on_disk.shape, on_disk.dtype, on_disk.offset) == layout:
-            return
-        raise ValueError(f"cannot overwrite {path}: the array being saved is mapped from it")
+    """Write `array` as a new `.npy` file in chunks (so memmaps are streamed)."""
     out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype or array.dtype, shape=array.shape)
     row_bytes = max(1, array[:1].nbytes)
     step = max(1, COPY_BYTES // row_bytes)
@@ -27,12 +23,6 @@ def write_array(path: Path, array: np.ndarray, dtype: np.dtype | type | None = N
         out[start : start + step] = array[start : start + step]
     out.flush()
     del out
-
-
-def _is_mapped_from(array: np.ndarray, path: Path) -> bool:
-    """True when `array` is a memory map of the file at `path`."""
-    source = getattr(array, "filename", None)
-    return source is not None and path.exists() and Path(source).resolve() == path.resolve()
 
 
 def read_array(path: Path, mapped: bool = False) -> np.ndarray:
@@ -50,11 +40,6 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def remove_manifest(directory: Path) -> None:
-    """Invalidate a database before rewriting its files (the manifest is written last)."""
-    (directory / MANIFEST).unlink(missing_ok=True)
-
-
 def write_manifest(directory: Path, content: dict[str, Any]) -> None:
     """Write the manifest (last, so a half-written database has none)."""
     write_json(directory / MANIFEST, {"format": FORMAT, "version": VERSION, **content})
@@ -64,10 +49,10 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     """The manifest of a saved database; ValueError when missing or of another format."""
     path = directory / MANIFEST
     if not path.is_file():
-        raise ValueError(f"{directory} holds no retrieval database ({MANIFEST} is missing)")
+        raise InputError(f"{directory} holds no retrieval database ({MANIFEST} is missing)")
     manifest = read_json(path)
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise ValueError(
+        raise InputError(
             f"{path} is not a version-{VERSION} {FORMAT} manifest "
             f"(format={manifest.get('format')!r}, version={manifest.get('version')!r})"
         )

@@ -28,6 +28,7 @@ from remodiffuse.diffusion import (
 )
 from remodiffuse.evaluation import EvaluationItems, padded
 from remodiffuse.evaluators import ContrastiveEvaluator, renormalize
+from remodiffuse.files import write_text
 from remodiffuse.metrics import activation_statistics_torch, frechet_distance_torch
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.motion.normalization import NORMALIZE_EPS
@@ -74,11 +75,8 @@ def grid_point_path(grid_dir: str | Path, w1: float, w2: float) -> Path:
 def write_grid_point(grid_dir: str | Path, point: GridPoint, settings: Mapping[str, Any]) -> Path:
     """Write w1, w2, FID and the settings that make points comparable (atomically)."""
     path = grid_point_path(grid_dir, point.w1, point.w2)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"w1": point.w1, "w2": point.w2, "fid": point.fid, **settings}
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2))
-    partial.replace(path)
+    write_text(path, json.dumps(record, indent=2))
     return path
 
 

@@ -20,8 +20,10 @@ from torch import Tensor, nn
 
 from remodiffuse.data import MotionDataModule, TextMotionDataset
 from remodiffuse.diffusion import MIXTURE_FILENAME, PaperMixture, save_mixture_yaml
+from remodiffuse.errors import InputError
 from remodiffuse.evaluation import EvaluationItems
 from remodiffuse.evaluators import load_evaluator
+from remodiffuse.files import write_text
 from remodiffuse.pipeline import MotionGenerator
 from remodiffuse.stages.mixture_search import (
     GRID_DIRNAME,
@@ -84,14 +86,14 @@ class MixtureStage(LightningModule):
     ) -> None:
         super().__init__()
         if (w1 is None) != (w2 is None):
-            raise ValueError(
+            raise InputError(
                 "set both mixture.w1 and mixture.w2 (one grid point) or neither (the full search)"
             )
         if isinstance(evaluator, DictConfig):  # a missing evaluator.ckpt fails here, by name
             evaluator = OmegaConf.to_container(evaluator, resolve=True, throw_on_missing=True)
         evaluator = dict(evaluator)
         if evaluator.get("kind") != "contrastive":
-            raise ValueError("mixture finetuning needs the contrastive evaluator (differentiable)")
+            raise InputError("mixture finetuning needs the contrastive evaluator (differentiable)")
         evaluator["ckpt"] = str(Path(evaluator["ckpt"]).resolve())
         self.save_hyperparameters(
             {
@@ -147,7 +149,7 @@ class MixtureStage(LightningModule):
         datamodule = self.trainer.datamodule
         trained_on = generator.config["dataset"].get("name")
         if trained_on and trained_on != datamodule.name:
-            raise ValueError(
+            raise InputError(
                 f"{hparams.run} was trained on {trained_on!r} but the data module reads "
                 f"{datamodule.name!r}: select the run's dataset (dataset=...)"
             )
@@ -180,10 +182,10 @@ class MixtureStage(LightningModule):
         """Raise unless fitting runs trainer.max_steps > 0 steps before max_epochs ends it."""
         trainer = self.trainer
         if trainer.max_steps <= 0:
-            raise ValueError("set trainer.max_steps to the number of Adam steps (paper: 1000)")
+            raise InputError("set trainer.max_steps to the number of Adam steps (paper: 1000)")
         epochs = trainer.max_epochs
         if epochs is not None and 0 <= epochs * trainer.num_training_batches < trainer.max_steps:
-            raise ValueError(
+            raise InputError(
                 f"trainer.max_epochs={epochs} x {trainer.num_training_batches} batches per epoch "
                 f"ends before trainer.max_steps={trainer.max_steps}: set trainer.max_epochs=-1"
             )
@@ -240,5 +242,5 @@ class MixtureStage(LightningModule):
             "grid": [{"w1": p.w1, "w2": p.w2, "fid": p.fid} for p in self.grid],
             "learning_curve": self.curve,
         }
-        (self.out_dir / SEARCH_FILENAME).write_text(json.dumps(report, indent=2))
+        write_text(self.out_dir / SEARCH_FILENAME, json.dumps(report, indent=2))
         log.info("wrote %s: coarse %s, fine %s", path, report["coarse"], report["fine"])

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from remodiffuse.errors import InputError
 from remodiffuse.text.clip import ClipTextEncoder
 from remodiffuse.text.encoder import TextEncoder
 from remodiffuse.text.minilm import MiniLMTextEncoder
@@ -17,12 +18,12 @@ def build_text_encoder(
 ) -> TextEncoder:
     """Build the encoder registered as `name` and check the widths the config promises."""
     if name not in TEXT_ENCODERS:
-        raise ValueError(f"unknown text encoder {name!r}; choose one of {sorted(TEXT_ENCODERS)}")
+        raise InputError(f"unknown text encoder {name!r}; choose one of {sorted(TEXT_ENCODERS)}")
     encoder = TEXT_ENCODERS[name](**kwargs)
     for key, declared, actual in (
         ("token_dim", token_dim, encoder.token_dim),
         ("sentence_dim", sentence_dim, encoder.sentence_dim),
     ):
         if declared is not None and declared != actual:
-            raise ValueError(f"text_encoder.{key}={declared} but the {name} encoder gives {actual}")
+            raise InputError(f"text_encoder.{key}={declared} but the {name} encoder gives {actual}")
     return encoder

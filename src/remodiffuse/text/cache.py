@@ -1,7 +1,8 @@
 """On-disk text-feature cache: every caption encoded once, stored as npy files and a JSON manifest.
 
 A cache directory is named by the encoder identity and the ordered caption list, so changing either
-selects a new directory. It is written under a temporary name and renamed into place when complete.
+selects a new directory. It is written under a temporary name and renamed into place when complete;
+its manifest holds each array file's SHA-256, checked whenever the cache is opened.
 """
 
 import json
@@ -17,13 +18,16 @@ from typing import Any
 import numpy as np
 from rich.progress import MofNCompleteColumn, Progress
 
+from remodiffuse.errors import InputError
+from remodiffuse.files import file_digest
 from remodiffuse.text.encoder import TextEncoder, check_captions
 from remodiffuse.text.identity import captions_sha256, identity_sha256
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+CHECKSUMS = "sha256"  # manifest key: {array name: SHA-256 of its .npy file}
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,18 @@ def _manifest(encoder: TextEncoder, captions: Sequence[str]) -> dict[str, Any]:
 
 def _open(path: Path, manifest: dict[str, Any]) -> CachedTextFeatures:
     """Memory-map a cache entry, raising ValueError/OSError if it is incomplete or inconsistent."""
-    if json.loads((path / MANIFEST).read_text(encoding="utf-8")) != manifest:
-        raise ValueError("manifest does not describe these captions and encoder")
+    stored = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    checksums = stored.pop(CHECKSUMS, {})
+    if stored != manifest:
+        raise InputError("manifest does not describe these captions and encoder")
     arrays = {}
     for name, spec in manifest["arrays"].items():
-        array = np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        file = path / f"{name}.npy"
+        if checksums.get(name) != file_digest(file):
+            raise InputError(f"{file.name} does not match its checksum in {MANIFEST}")
+        array = np.load(file, mmap_mode="r", allow_pickle=False)
         if array.dtype != np.dtype(spec["dtype"]) or list(array.shape) != spec["shape"]:
-            raise ValueError(f"{name}.npy is {array.dtype}{list(array.shape)}, expected {spec}")
+            raise InputError(f"{name}.npy is {array.dtype}{list(array.shape)}, expected {spec}")
         arrays[name] = array
     return CachedTextFeatures(path=path, **arrays)
 
@@ -133,7 +142,9 @@ def _write(
         for array in arrays.values():
             array.flush()
         del arrays
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        checksums = {name: file_digest(staging / f"{name}.npy") for name in manifest["arrays"]}
+        content = {**manifest, CHECKSUMS: checksums}
+        (staging / MANIFEST).write_text(json.dumps(content, indent=2), encoding="utf-8")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -149,7 +160,7 @@ def _store(
     tokens = features.tokens.float().cpu().numpy().astype(np.float16)  # (b, l, D)
     finite = np.isfinite(tokens).all(axis=(1, 2))  # (b,)
     if not finite.all():
-        raise ValueError(f"token features of captions {rows[~finite].tolist()} overflow float16")
+        raise InputError(f"token features of captions {rows[~finite].tolist()} overflow float16")
     arrays["tokens"][rows, :length] = tokens
     arrays["mask"][rows, :length] = features.mask.cpu().numpy()
     arrays["sentence"][rows] = features.sentence.float().cpu().numpy()

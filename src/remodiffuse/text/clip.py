@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from open_clip.transformer import text_global_pool
 
+from remodiffuse.errors import InputError
 from remodiffuse.text.clip_weights import (
     MissingWeightsError,
     load_clip_text_weights,
@@ -92,6 +93,9 @@ class ClipTextEncoder(TextEncoder):
             "torch": torch.__version__,
         }
 
+    def token_count(self, caption: str) -> int:
+        return len(self.tokenizer.encode(caption)) + 2  # with the start and end tokens
+
     def forward(self, captions: list[str]) -> TextFeatures:
         clip = self.clip
         ids = self.tokenizer(captions).to(self.device)  # (B, L)
@@ -109,7 +113,7 @@ def _text_clip_config(architecture: str) -> dict[str, Any]:
     model_cfg = open_clip.get_model_config(architecture)
     classic = model_cfg is not None and not model_cfg.get("custom_text")
     if not classic or _NON_CLASSIC_TEXT & model_cfg["text_cfg"].keys():
-        raise ValueError(
+        raise InputError(
             f"architecture {architecture!r} is not a built-in open_clip CLIP with the classic text "
             "transformer (e.g. ViT-B-32)"
         )

@@ -10,10 +10,12 @@ from huggingface_hub import constants as hf_constants
 from huggingface_hub import try_to_load_from_cache
 from open_clip.factory import load_state_dict
 
+from remodiffuse.errors import InputError
+
 _URL_CACHE = Path("~/.cache/clip").expanduser()
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(InputError, FileNotFoundError):
     """The requested CLIP weights are not on this machine."""
 
 

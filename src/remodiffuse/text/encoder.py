@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from remodiffuse.errors import InputError
+
 
 @dataclass(frozen=True)
 class TextFeatures:
@@ -21,12 +23,12 @@ class TextFeatures:
 def check_captions(captions: Sequence[str]) -> None:
     """Raise for an empty list, or naming the index of the first non-str or blank caption."""
     if len(captions) == 0:
-        raise ValueError("no captions to encode")
+        raise InputError("no captions to encode")
     for index, caption in enumerate(captions):
         if not isinstance(caption, str):
             raise TypeError(f"caption {index} is a {type(caption).__name__}, not a str")
         if not caption.strip():
-            raise ValueError(f"caption {index} is empty or whitespace-only: {caption!r}")
+            raise InputError(f"caption {index} is empty or whitespace-only: {caption!r}")
 
 
 class TextEncoder(nn.Module, ABC):
@@ -67,6 +69,17 @@ class TextEncoder(nn.Module, ABC):
     @abstractmethod
     def identity(self) -> dict[str, Any]:
         """JSON-serialisable description that changes whenever the features could change."""
+
+    def token_count(self, caption: str) -> int | None:
+        """Tokens of `caption` before truncation to max_tokens (None: the encoder cannot tell)."""
+        return None
+
+    def truncated(self, captions: Sequence[str]) -> list[int]:
+        """Indices of the captions longer than max_tokens (cut when encoded)."""
+        counts = [self.token_count(caption) for caption in captions]
+        return [
+            i for i, count in enumerate(counts) if count is not None and count > self.max_tokens
+        ]
 
     @abstractmethod
     def forward(self, captions: list[str]) -> TextFeatures:

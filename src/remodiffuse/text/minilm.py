@@ -10,6 +10,7 @@ import torch.nn.functional as F
 import transformers
 from transformers import AutoModel, AutoTokenizer
 
+from remodiffuse.errors import InputError
 from remodiffuse.text.encoder import TextEncoder, TextFeatures
 from remodiffuse.text.identity import file_sha256
 
@@ -34,7 +35,7 @@ class MiniLMTextEncoder(TextEncoder):
         )
         limit = self.model.config.max_position_embeddings
         if not 3 <= max_tokens <= limit:
-            raise ValueError(f"minilm max_tokens must be in [3, {limit}], got {max_tokens}")
+            raise InputError(f"minilm max_tokens must be in [3, {limit}], got {max_tokens}")
         self._max_tokens = max_tokens
         self.freeze()
 
@@ -62,6 +63,9 @@ class MiniLMTextEncoder(TextEncoder):
             "transformers": transformers.__version__,
             "torch": torch.__version__,
         }
+
+    def token_count(self, caption: str) -> int:
+        return len(self.tokenizer(caption)["input_ids"])  # with [CLS] and [SEP]
 
     def forward(self, captions: list[str]) -> TextFeatures:
         batch = self.tokenizer(
