@@ -1,6 +1,7 @@
 """Generation from a trained run: files, determinism, retrieval log and clear errors."""
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -224,3 +225,11 @@ def test_generation_retrieves_from_an_imported_mocap_database(
         cmu_captions = {row["Motion Description"].strip() for row in csv.DictReader(file)}
     retrieved = {caption for motion in motions for caption in motion.retrieved}
     assert retrieved and retrieved <= cmu_captions, retrieved - cmu_captions
+
+
+def test_over_long_prompts_are_warned_about(generator, caplog):
+    long_prompt = " ".join(["walk"] * 100)
+    with caplog.at_level(logging.WARNING, logger="remodiffuse.pipeline.generator"):
+        generator.generate([long_prompt, "a person walks"], [40, 40], seed=0, steps=2)
+    warnings = [r.getMessage() for r in caplog.records if "longer than" in r.getMessage()]
+    assert len(warnings) == 1 and "its end is cut" in warnings[0]

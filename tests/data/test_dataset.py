@@ -181,11 +181,13 @@ def test_bad_statistics_are_an_error(tmp_path: Path) -> None:
 def test_broken_files_are_skipped_counted_and_reported_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    nan_motion = random_motion(60)
+    nan_motion, huge_motion = random_motion(60), random_motion(60)
     nan_motion[5, 2] = np.nan
+    huge_motion[7, 1] = 1e30
     motions = {
         "good": random_motion(60),
         "nan": nan_motion,
+        "huge": huge_motion,
         "wrongdim": random_motion(60, dim=DIM + 2),
         "flat": np.zeros(60, dtype=np.float32),
         "emptytext": random_motion(60),
@@ -211,6 +213,7 @@ def test_broken_files_are_skipped_counted_and_reported_once(
         "missing motion file": 1,
         "corrupt motion file": 1,
         "non-finite values": 1,
+        "values out of range": 1,
         "wrong feature dim": 2,
         "missing caption file": 1,
         "no usable caption": 2,
@@ -222,6 +225,22 @@ def test_broken_files_are_skipped_counted_and_reported_once(
     assert "corrupt motion file: 1 (e.g. corrupt)" in message
     assert "non-finite values: 1 (e.g. nan)" in message
     assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("motion_id", ["../outside", "sub/inner", ".hidden", "a\\b"])
+def test_split_ids_that_could_leave_the_root_are_refused(tmp_path: Path, motion_id: str) -> None:
+    write_layout(tmp_path, {"m": random_motion(60)}, {"m": WHOLE}, split=["m", motion_id])
+    with pytest.raises(DatasetContentError, match="train.txt:2: motion id"):
+        TextMotionDataset(tmp_path, "train")
+
+
+def test_zero_std_is_refused(tmp_path: Path) -> None:
+    write_layout(tmp_path, {"m": random_motion(60)}, {"m": WHOLE})
+    std = np.ones(DIM, dtype=np.float32)
+    std[3] = 0
+    np.save(tmp_path / "Std.npy", std)
+    with pytest.raises(DatasetContentError, match="channel 3"):
+        TextMotionDataset(tmp_path, "train")
 
 
 def test_empty_split_after_filtering_is_an_error(tmp_path: Path) -> None:

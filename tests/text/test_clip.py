@@ -31,6 +31,12 @@ def test_shapes_mask_and_unit_sentence(clip):
     assert (clip.token_dim, clip.sentence_dim, clip.max_tokens) == (512, 512, 77)
 
 
+def test_captions_longer_than_the_context_are_reported(clip):
+    words = ["walk"] * 75  # 75 word tokens + start + end = 77: still fits
+    assert clip.token_count(" ".join(words)) == 77
+    assert clip.truncated([" ".join(words), " ".join([*words, "fast"])]) == [1]
+
+
 def test_tokens_are_ln_final_output_and_sentence_is_encode_text(clip):
     captured = []
     hook = clip.clip.ln_final.register_forward_hook(lambda m, i, out: captured.append(out))

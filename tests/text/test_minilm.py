@@ -51,6 +51,7 @@ def test_truncates_to_max_tokens(minilm):
     features = minilm.encode([long_caption, "run"])
     assert features.tokens.shape[1] == minilm.max_tokens
     assert features.mask.sum(dim=1).tolist() == [minilm.max_tokens, 3]
+    assert minilm.token_count("run") == 3 and minilm.truncated([long_caption, "run"]) == [0]
 
 
 def test_identity_names_weights_and_length(minilm):
