@@ -1,5 +1,9 @@
 """Atomic writes: a failed or killed write leaves the previous version and nothing half-written."""
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
 from remodiffuse.files import (
@@ -45,6 +49,36 @@ def test_a_directory_is_swapped_in_whole_or_not_at_all(tmp_path):
         (staging / "manifest.json").write_text("v2")
     assert [p.name for p in target.iterdir()] == ["manifest.json"]
     assert (target / "manifest.json").read_text() == "v2" and _leftovers(tmp_path) == []
+
+
+def test_a_failed_swap_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    target = tmp_path / "db"
+    target.mkdir()
+    (target / "keep.txt").write_text("old")
+    real_replace, calls = os.replace, []
+
+    def replace_failing_on_the_swap(source, destination):
+        calls.append(Path(source).name)
+        if len(calls) == 2:  # the old folder is aside; the new one fails to move in
+            raise OSError("disk trouble")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace_failing_on_the_swap)
+    with pytest.raises(OSError, match="disk trouble"), atomic_directory(target) as staging:
+        (staging / "new.txt").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["keep.txt"] and _leftovers(tmp_path) == []
+
+
+def test_files_and_folders_get_the_usual_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        with atomic_directory(tmp_path / "db"):
+            pass
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "db").stat().st_mode) == 0o755
 
 
 def test_lock_file_sits_beside_the_output(tmp_path):

@@ -121,6 +121,36 @@ PROBES = {
         [sys.executable, "-m", "remodiffuse.synthesize", "out_dir={root}/syn", "num_motions=many"],
         "num_motions='many'",
     ),  # fmt: skip
+    "prepare a missing folder": (
+        [
+            sys.executable,
+            "-m",
+            "remodiffuse.prepare",
+            "input={root}/no_takes",
+            "out_dir={root}/prepared",
+        ],
+        "no_takes",
+    ),  # fmt: skip
+    "prepare into a folder of user files": (
+        [
+            sys.executable,
+            "-m",
+            "remodiffuse.prepare",
+            "input={root}/notes.txt",
+            "out_dir={root}/used",
+        ],
+        "used",
+    ),  # fmt: skip
+    "convert a missing checkpoint": (
+        [
+            sys.executable,
+            "-m",
+            "remodiffuse.convert_official",
+            "checkpoint={root}/t2m.pth",
+            "out_dir={root}/converted",
+        ],
+        "t2m.pth",
+    ),  # fmt: skip
     "evaluate with a missing evaluator": (
         [
             sys.executable,

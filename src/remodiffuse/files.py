@@ -17,6 +17,7 @@ import numpy as np
 from filelock import FileLock
 
 TEMPORARY_MARK = ".tmp-"  # in the names of unfinished files and folders
+RETIRED_MARK = ".old-"  # in the name of the folder a replaced folder waits in until removed
 
 
 @contextmanager
@@ -30,6 +31,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     )
     os.close(descriptor)
     temporary = Path(name)
+    os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
     try:
         yield temporary
         _flush_to_disk(temporary)
@@ -59,19 +61,28 @@ def save_array(path: str | Path, array: np.ndarray) -> None:
 @contextmanager
 def atomic_directory(path: str | Path) -> Iterator[Path]:
     """A fresh staging folder beside `path`; it replaces `path` when the block succeeds (the old
-    folder is removed only after the new one is in place) and is removed when it fails."""
+    folder is moved aside, put back if the swap fails, and removed only after the new one is in
+    place) and is removed when the block fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}{TEMPORARY_MARK}", dir=path.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # as mkdir would create it, not mkdtemp's 0700
     try:
         yield staging
-        if path.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-            os.replace(path, retired / path.name)
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"cannot replace {path} with a folder: it is a file")
+        if not path.exists():
             os.replace(staging, path)
-            shutil.rmtree(retired)
-        else:
+            return
+        retired = Path(tempfile.mkdtemp(prefix=f".{path.name}{RETIRED_MARK}", dir=path.parent))
+        os.replace(path, retired / path.name)
+        try:
             os.replace(staging, path)
+        except BaseException:
+            os.replace(retired / path.name, path)
+            raise
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -92,6 +103,12 @@ def file_digest(path: str | Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -1,5 +1,7 @@
 """Guo et al.'s T2M evaluator: released-layout loading, word vectors and re-normalisation."""
 
+import builtins
+import os
 import pickle
 from pathlib import Path
 
@@ -7,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from remodiffuse.errors import InputError
 from remodiffuse.evaluators import (
     EvaluatorFileError,
     WordVectorizer,
@@ -19,6 +22,7 @@ from remodiffuse.evaluators.t2m import (
     MotionEncoderBiGRUCo,
     MovementConvEncoder,
     TextEncoderBiGRUCo,
+    load_data_pickle,
 )
 
 WORDS = ["unk", "sos", "eos", "a", "person", "walk", "forward", "left", "slowly"]
@@ -121,6 +125,58 @@ def test_pickled_word_index_is_accepted(released, tmp_path) -> None:
     (glove / "our_vab_idx.pkl").unlink()
     with pytest.raises(EvaluatorFileError, match="our_vab_idx.json or .pkl"):
         WordVectorizer.load(glove)
+
+
+class _Exploit:
+    """Pickles as a call of `function(argument)`: what a hostile .pkl does on a plain load."""
+
+    def __init__(self, function, argument) -> None:
+        self.function, self.argument = function, argument
+
+    def __reduce__(self):
+        return self.function, (self.argument,)
+
+
+def _hostile_pickles(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
+    """{name: (pickle bytes, the global it names)}; each would create tmp_path/pwned."""
+    marker = tmp_path / "pwned"
+    index = {"unk": 0, "walk": _Exploit(os.system, f"touch {marker}")}
+    return {
+        "system": (pickle.dumps(_Exploit(os.system, f"touch {marker}")), f"{os.name}.system"),
+        "exec": (pickle.dumps(_Exploit(builtins.exec, f"open({str(marker)!r}, 'w')")), "exec"),
+        "nested": (pickle.dumps(index, protocol=2), "system"),
+    }
+
+
+@pytest.mark.parametrize("name", ["system", "exec", "nested"])
+def test_pickles_that_would_run_code_are_refused(released, tmp_path, name) -> None:
+    data, refused = _hostile_pickles(tmp_path)[name]
+    path = tmp_path / "our_vab_idx.pkl"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=f"{path}: refusing the pickle global .*{refused}"):
+        load_data_pickle(path)
+    root, _, _ = released
+    (tmp_path / "our_vab_data.npy").write_bytes((root / "glove" / "our_vab_data.npy").read_bytes())
+    with pytest.raises(InputError, match="refusing the pickle global"):
+        WordVectorizer.load(tmp_path)
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_data_pickles_load(tmp_path, protocol) -> None:
+    data = {
+        "words": WORDS,
+        "index": {word: row for row, word in enumerate(WORDS)},
+        "numpy": {"vectors": np.arange(6.0).reshape(2, 3), "row": np.int64(3), "set": {1, 2}},
+    }
+    for name, value in data.items():
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(pickle.dumps(value, protocol=protocol))
+        loaded = load_data_pickle(path)
+        assert pickle.dumps(loaded, protocol=protocol) == path.read_bytes()
+    (tmp_path / "truncated.pkl").write_bytes(pickle.dumps(WORDS)[:-5])
+    with pytest.raises(EvaluatorFileError, match="unreadable pickle .*truncated.pkl"):
+        load_data_pickle(tmp_path / "truncated.pkl")
 
 
 def test_errors_name_the_missing_file_and_mismatch(released, tmp_path) -> None:

@@ -10,6 +10,102 @@ import numpy as np
 
 from remodiffuse.motion import get_skeleton
 
+# Five joints (two end sites), per-joint rotation orders, three frames at 30 fps.
+TINY_BVH = """HIERARCHY
+ROOT Hips
+{
+\tOFFSET 0 0 0
+\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+\tJOINT Chest
+\t{
+\t\tOFFSET 0 10 0
+\t\tCHANNELS 3 Xrotation Yrotation Zrotation
+\t\tEnd Site
+\t\t{
+\t\t\tOFFSET 0 5 0
+\t\t}
+\t}
+\tJOINT Leg
+\t{
+\t\tOFFSET 2 0 0
+\t\tCHANNELS 3 Zrotation Yrotation Xrotation
+\t\tEnd Site
+\t\t{
+\t\t\tOFFSET 0 -8 0
+\t\t}
+\t}
+}
+MOTION
+Frames: 3
+Frame Time: 0.0333333
+0 0 0 0 0 0 0 0 0 0 0 0
+1 2 3 90 0 0 0 0 0 0 0 0
+0 0 0 0 0 0 0 0 90 0 0 0
+"""
+
+# Two bones (one dof, then two in "rz ry" order), four frames in degrees.
+TINY_ASF = """# tiny skeleton
+:version 1.10
+:name tiny
+:units
+  mass 1.0
+  length 0.5
+  angle deg
+:documentation
+  two bones
+:root
+  order TX TY TZ RX RY RZ
+  axis XYZ
+  position 0 0 0
+  orientation 0 0 0
+:bonedata
+  begin
+    id 1
+    name up
+    direction 0 1 0
+    length 4
+    axis 0 0 90 XYZ
+    dof rx
+    limits (-180.0 180.0)
+  end
+  begin
+    id 2
+    name side
+    direction 1 0 0
+    length 2
+    axis 0 0 0 XYZ
+    dof rz ry
+    limits (-180.0 180.0)
+           (-180.0 180.0)
+  end
+:hierarchy
+  begin
+    root up
+    up side
+  end
+"""
+
+TINY_AMC = """#!OML:ASF tiny.asf
+:FULLY-SPECIFIED
+:DEGREES
+1
+root 0 0 0 0 0 0
+up 0
+side 0 0
+2
+root 1 2 3 0 0 90
+up 0
+side 0 0
+3
+root 0 0 0 0 0 0
+up 90
+side 0 0
+4
+root 0 0 0 0 0 0
+up 0
+side 90 90
+"""
+
 
 def write_text(directory: Path, name: str, text: str) -> Path:
     """Write a text file into directory and return its path."""

@@ -2,71 +2,12 @@
 
 import numpy as np
 import pytest
+from mocap_samples import TINY_AMC as AMC
+from mocap_samples import TINY_ASF as ASF
 from mocap_samples import write_text
 
-from remodiffuse.io import MocapFormatError, read_asf_amc
-
-ASF = """# tiny skeleton
-:version 1.10
-:name tiny
-:units
-  mass 1.0
-  length 0.5
-  angle deg
-:documentation
-  two bones
-:root
-  order TX TY TZ RX RY RZ
-  axis XYZ
-  position 0 0 0
-  orientation 0 0 0
-:bonedata
-  begin
-    id 1
-    name up
-    direction 0 1 0
-    length 4
-    axis 0 0 90 XYZ
-    dof rx
-    limits (-180.0 180.0)
-  end
-  begin
-    id 2
-    name side
-    direction 1 0 0
-    length 2
-    axis 0 0 0 XYZ
-    dof rz ry
-    limits (-180.0 180.0)
-           (-180.0 180.0)
-  end
-:hierarchy
-  begin
-    root up
-    up side
-  end
-"""
-
-AMC = """#!OML:ASF tiny.asf
-:FULLY-SPECIFIED
-:DEGREES
-1
-root 0 0 0 0 0 0
-up 0
-side 0 0
-2
-root 1 2 3 0 0 90
-up 0
-side 0 0
-3
-root 0 0 0 0 0 0
-up 90
-side 0 0
-4
-root 0 0 0 0 0 0
-up 0
-side 90 90
-"""
+from remodiffuse.errors import InputError
+from remodiffuse.io import MocapFormatError, asf_amc, mocap_clip, read_asf_amc
 
 
 @pytest.fixture
@@ -141,6 +82,18 @@ def test_root_channel_order_and_max_frames(tmp_path, tiny):
         (ASF.replace("length 0.5", "length 0"), AMC, "length must be positive"),
         (ASF.replace("length 4", "length four"), AMC, "non-numeric length of up"),
         (ASF.split(":bonedata")[0], AMC, "no bones"),
+        (ASF.replace("dof rz ry", "dof rz rz"), AMC, "repeated dof of bone 'side'"),
+        (
+            ASF.replace("order TX TY TZ RX RY RZ", "order TX TX TZ RX RY RZ"),
+            AMC,
+            "repeated root channel",
+        ),  # fmt: skip
+        (ASF.replace("name side", "name up"), AMC, "bone name 'up' used twice"),
+        (ASF.replace("up side", "up side\n    ghost up"), AMC, "unknown bone 'ghost'"),
+        (ASF.replace("root up", "root up\n    side up"), AMC, "bone 'up' appears twice"),
+        (ASF.replace("axis XYZ", "axis"), AMC, "bad root axis order ''"),
+        (ASF, AMC.replace("\n2\n", "\n\xb2\n"), "line 8: unknown or fixed bone"),
+        (ASF, AMC.replace("up 90", "up 1e999"), "non-finite value for up in frame 3"),
     ],
 )
 def test_bad_input(tmp_path, asf, amc, reason):
@@ -149,6 +102,22 @@ def test_bad_input(tmp_path, asf, amc, reason):
         read_asf_amc(asf_path, amc_path)
     assert error.value.path in (asf_path, amc_path)
     assert str(error.value.path) in str(error.value)
+
+
+def test_size_limits_and_frame_rate(tmp_path, tiny, monkeypatch):
+    monkeypatch.setattr(mocap_clip, "MAX_FRAMES", 3)
+    with pytest.raises(MocapFormatError, match="4 frames, more than the 3 allowed"):
+        read_asf_amc(*tiny)
+    assert read_asf_amc(*tiny, max_frames=3).num_frames == 3
+    monkeypatch.setattr(asf_amc, "MAX_JOINTS", 2)
+    with pytest.raises(MocapFormatError, match="more than the 1 bones allowed"):
+        read_asf_amc(*tiny)
+    monkeypatch.setattr(asf_amc, "MAX_SKELETON_BYTES", 100)
+    with pytest.raises(MocapFormatError, match="larger than the 100 bytes allowed"):
+        read_asf_amc(*tiny)
+    for fps in (0.5, 2000.0, float("nan")):
+        with pytest.raises(InputError, match=r"fps=.*allowed 1 \.\. 1000"):
+            read_asf_amc(*tiny, fps=fps)
 
 
 def test_missing_files(tmp_path, tiny):

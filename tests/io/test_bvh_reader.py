@@ -1,42 +1,13 @@
 """BVH reader: hierarchy, channel and rotation orders, end sites, frame time, FK, bad input."""
 
+import time
+
 import numpy as np
 import pytest
+from mocap_samples import TINY_BVH as TINY
 from mocap_samples import write_text
 
-from remodiffuse.io import MocapFormatError, read_bvh
-
-TINY = """HIERARCHY
-ROOT Hips
-{
-\tOFFSET 0 0 0
-\tCHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
-\tJOINT Chest
-\t{
-\t\tOFFSET 0 10 0
-\t\tCHANNELS 3 Xrotation Yrotation Zrotation
-\t\tEnd Site
-\t\t{
-\t\t\tOFFSET 0 5 0
-\t\t}
-\t}
-\tJOINT Leg
-\t{
-\t\tOFFSET 2 0 0
-\t\tCHANNELS 3 Zrotation Yrotation Xrotation
-\t\tEnd Site
-\t\t{
-\t\t\tOFFSET 0 -8 0
-\t\t}
-\t}
-}
-MOTION
-Frames: 3
-Frame Time: 0.0333333
-0 0 0 0 0 0 0 0 0 0 0 0
-1 2 3 90 0 0 0 0 0 0 0 0
-0 0 0 0 0 0 0 0 90 0 0 0
-"""
+from remodiffuse.io import MocapFormatError, mocap_clip, read_bvh
 
 
 def _one_joint(channels: str, values: str, end: str = "0 0 1") -> str:
@@ -139,7 +110,27 @@ def test_max_frames(tmp_path):
         (TINY.replace("1 2 3 90", "1 nan 3 90"), "non-finite channel value in frame 1"),
         (TINY.replace("1 2 3 90", "1 abc 3 90"), "non-numeric"),
         (TINY.replace("Frames: 3", "Frames: 0").rsplit("\n", 4)[0] + "\n", "zero frames"),
-        (TINY.replace("0.0333333", "0"), "frame time must be positive"),
+        (TINY.replace("0.0333333", "0"), r"frame time 0 s is outside 0.001 \.\. 1 s"),
+        (TINY.replace("0.0333333", "1000"), "frame time 1000 s is outside"),
+        (TINY.replace("0.0333333", "1e-05"), "frame time 1e-05 s is outside"),
+        (TINY.replace("0.0333333", "nan"), "frame time nan s is outside"),
+        (TINY.replace("Frames: 3", "Frames: -3"), "negative frame count"),
+        (TINY.replace("Frames: 3", "Frames: 2"), "2 frames declared but line 30 holds one more"),
+        (TINY.replace("Frames: 3", "Frames: 5000000"), "5000000 frames, more than the 1000000"),
+        (
+            TINY.replace("CHANNELS 3 Zrotation Yrotation", "CHANNELS 9 Zrotation Yrotation"),
+            "bad channel count '9'",
+        ),  # fmt: skip
+        (
+            TINY.replace("CHANNELS 3 Zrotation Yrotation", "CHANNELS \xb2 Zrotation Yrotation"),
+            "bad channel count",
+        ),  # fmt: skip
+        (TINY.replace("CHANNELS 3 Zrotation Yrotation", "CHANNELS " + "9" * 5000), "bad channel"),
+        (
+            TINY.replace("Zrotation Yrotation Xrotation", "Zrotation Yrotation Zrotation"),
+            "repeated channels in joint 'Leg'",
+        ),  # fmt: skip
+        (TINY.replace("0 0 0 0 0 0 0 0 90 0 0 0", "0 " * 600_000), "line 30 is longer than"),
         (TINY.replace("Zrotation Xrotation", "Zrotation Wrotation"), "unknown channel"),
         (TINY.replace("HIERARCHY", "HIERARCHIE"), "does not start with HIERARCHY"),
         (TINY.replace("JOINT Leg", "JOINT Chest"), "duplicate joint name"),
@@ -151,6 +142,37 @@ def test_bad_input_names_file_and_problem(tmp_path, text, reason):
     with pytest.raises(MocapFormatError, match=reason) as error:
         read_bvh(path)
     assert str(path) in str(error.value) and error.value.path == path
+
+
+def _chain(joints: int, frames: int) -> str:
+    """A BVH of a chain of `joints` joints (one rotation channel each) and `frames` zero frames."""
+    opening = "".join(f"{'ROOT' if n == 0 else 'JOINT'} j{n}\n{{\nOFFSET 0 1 0\n"
+                      "CHANNELS 1 Zrotation\n" for n in range(joints))  # fmt: skip
+    closing = "}\n" * joints
+    rows = (" ".join(["0"] * joints) + "\n") * frames
+    return f"HIERARCHY\n{opening}{closing}MOTION\nFrames: {frames}\nFrame Time: 0.05\n{rows}"
+
+
+def test_size_limits(tmp_path, monkeypatch):
+    assert read_bvh(write_text(tmp_path, "ok.bvh", _chain(500, 2))).positions.shape == (2, 500, 3)
+    with pytest.raises(MocapFormatError, match="more than the 500 joints allowed"):
+        read_bvh(write_text(tmp_path, "joints.bvh", _chain(501, 2)))
+    monkeypatch.setattr(mocap_clip, "MAX_JOINT_FRAMES", 100)
+    with pytest.raises(MocapFormatError, match="11 frames x 10 joints is more than the 100"):
+        read_bvh(write_text(tmp_path, "frames.bvh", _chain(10, 11)))
+    monkeypatch.setattr(mocap_clip, "MAX_FILE_BYTES", 100)
+    with pytest.raises(MocapFormatError, match="larger than the 100 bytes allowed"):
+        read_bvh(write_text(tmp_path, "tiny.bvh", TINY))
+
+
+def test_blank_lines_cost_no_time(tmp_path):
+    """Millions of blank lines (before and after MOTION) are scanned in linear time."""
+    text = TINY.replace("MOTION", "\n" * 2_000_000 + "MOTION").replace(
+        "\n0 0 0", "\n \n" * 500_000 + "0 0 0", 1
+    )
+    start = time.perf_counter()
+    assert read_bvh(write_text(tmp_path, "blank.bvh", text)).num_frames == 3
+    assert time.perf_counter() - start < 5.0
 
 
 def test_missing_file(tmp_path):

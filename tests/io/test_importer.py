@@ -10,8 +10,10 @@ from mocap_samples import walking, write_text
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.data.synthetic import sample_motion
+from remodiffuse.errors import InputError
 from remodiffuse.export.bvh import write_bvh
-from remodiffuse.io import MocapFormatError
+from remodiffuse.io import MocapFormatError, importer
+from remodiffuse.io import captions as caption_io
 from remodiffuse.io.captions import (
     CaptionError,
     caption_line,
@@ -45,6 +47,14 @@ def test_caption_csv_formats(tmp_path):
     assert read_caption_csv(cmu) == {"01_01": ["walk"], "02_10": ["jump"]}
     with pytest.raises(CaptionError, match="expected a header"):
         read_caption_csv(write_text(tmp_path, "bad.csv", "name,text\na,b\n"))
+
+
+def test_caption_files_over_the_size_limit(tmp_path, monkeypatch):
+    path = write_text(tmp_path, "big.csv", "id,caption\n" + "a,walks\n" * 20)
+    monkeypatch.setattr(caption_io, "MAX_CAPTIONS_BYTES", 100)
+    with pytest.raises(CaptionError, match=f"captions {path} is larger than the 100 bytes"):
+        read_caption_csv(path)
+    assert caption_io.read_caption_txt(path) == []  # beside a take: read as no caption
 
 
 def test_caption_lines_parse_and_tag():
@@ -99,6 +109,41 @@ def test_bad_files_are_skipped_with_reasons(tmp_path):
     assert saved["skipped_files"] == report["skipped_files"]
 
 
+def test_memory_hostile_files_are_skipped_and_counted(tmp_path, monkeypatch):
+    source = tmp_path / "in"
+    source.mkdir()
+    good = _walk_bvh(source, "good").read_text()
+    header, motion = good.split("MOTION\n")
+    write_text(source, "slow_clock.bvh", good.replace("Frame Time: 0.05000000", "Frame Time: 1000"))
+    write_text(source, "claims_more.bvh", good.replace("Frames: 60", "Frames: 999999999"))
+    write_bvh(walking(4000, fps=1.0), source / "hour_long.bvh", fps=1)  # 79981 frames at 20 fps
+    monkeypatch.setattr(importer, "MAX_OUTPUT_FRAMES", 1000)  # the rest is within the limit
+    write_bvh(walking(60, fps=1.0), source / "upsampled.bvh", fps=1)  # 1181 frames at 20 fps
+
+    report = prepare_dataset(source, tmp_path / "out")
+
+    reasons = {Path(e["path"]).name: e["reason"] for e in report["skipped_files"]}
+    assert report["imported"] == 1 and report["skipped"] == 4 == len(reasons)
+    assert "frame time 1000 s is outside" in reasons["slow_clock.bvh"]
+    assert "999999999 frames, more than the 1000000 allowed" in reasons["claims_more.bvh"]
+    assert "79981 frames at 20 fps, more than the 1000 allowed" in reasons["hour_long.bvh"]
+    assert "1181 frames at 20 fps" in reasons["upsampled.bvh"]
+
+
+def test_hour_long_take_refused_before_resampling(tmp_path):
+    path = write_bvh(walking(4000, fps=1.0), tmp_path / "slow.bvh", fps=1)
+    with pytest.raises(MocapFormatError, match="79981 frames at 20 fps, more than the 72000"):
+        import_motion(path)
+
+
+@pytest.mark.parametrize(("option", "value"), [("fps", 0.0), ("fps", 5000.0), ("amc_fps", 0.1)])
+def test_frame_rate_settings_out_of_range(tmp_path, option, value):
+    path = _walk_bvh(tmp_path, "one")
+    with pytest.raises(InputError, match=rf"{option}={value:g}: allowed 1 \.\. 1000"):
+        prepare_dataset(path, tmp_path / "out", **{option: value})
+    assert not (tmp_path / "out").exists()
+
+
 def test_layout_captions_uncaptioned_and_splits(tmp_path):
     source = tmp_path / "in"
     source.mkdir()
@@ -127,6 +172,7 @@ def test_layout_captions_uncaptioned_and_splits(tmp_path):
     assert features.shape == (59, 263) and joints.shape == (59, 22, 3)
     assert features.dtype == joints.dtype == np.float32
     assert np.load(out / "Mean.npy").shape == np.load(out / "Std.npy").shape == (263,)
+    assert report["statistics"].endswith("std 1 for the 1 constant channels [0]")  # no turning
     assert set(report["motions"]["take0"]["physical"]) == {
         "bone_length_variation", "toe_slide_fraction", "max_joint_speed", "penetration", "passed",
     }  # fmt: skip
@@ -148,7 +194,7 @@ def test_tiny_set_goes_to_train_and_refuses_foreign_out_dir(tmp_path):
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match="not empty"):
+    with pytest.raises(InputError, match=f"out_dir {foreign} is not empty"):
         prepare_dataset(tmp_path / "one.bvh", foreign)
     assert (foreign / "notes.txt").read_text() == "mine"
 
@@ -162,8 +208,11 @@ def test_statistics_copied_from_a_folder(tmp_path):
     report = prepare_dataset(tmp_path / "one.bvh", tmp_path / "out", stats=stats)
     assert report["statistics"].startswith("copied from")
     np.testing.assert_array_equal(np.load(tmp_path / "out" / "Mean.npy"), np.arange(263))
-    with pytest.raises(FileNotFoundError, match="Mean.npy and Std.npy"):
+    with pytest.raises(InputError, match="Mean.npy and Std.npy"):
         prepare_dataset(tmp_path / "one.bvh", tmp_path / "out", stats=tmp_path / "nowhere")
+    np.save(stats / "Std.npy", np.zeros(263, dtype=np.float32))
+    with pytest.raises(InputError, match="Std.npy has channels whose std is not > 0"):
+        prepare_dataset(tmp_path / "one.bvh", tmp_path / "out", stats=stats)
 
 
 def test_custom_joint_map_yaml(tmp_path):

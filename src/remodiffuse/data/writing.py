@@ -1,8 +1,4 @@
-"""Helpers for writing datasets in the HumanML3D layout: seeded splits and atomic replacement."""
-
-import os
-import shutil
-from pathlib import Path
+"""Seeded train/val/test splits of the datasets the library writes in the HumanML3D layout."""
 
 import numpy as np
 
@@ -20,14 +16,3 @@ def split_ids(ids: list[str], rng: np.random.Generator) -> dict[str, list[str]]:
         "test": order[n_train + n_val :],
     }
     return {name: sorted(part) for name, part in parts.items()}
-
-
-def replace_directory(source: Path, target: Path) -> None:
-    """Move the finished `source` to `target`, replacing an existing `target` (two renames)."""
-    if target.exists():
-        retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(retired)
-        source.rename(target)
-        shutil.rmtree(retired)
-    else:
-        source.rename(target)

@@ -32,21 +32,26 @@ to the root or absolute):
     <root>/glove/our_vab_words.json list of the V words     (or the released our_vab_words.pkl)
     <root>/glove/our_vab_idx.json   {word: row} into data   (or the released our_vab_idx.pkl)
 
-The .pkl variants are Python pickles, which can run code when loaded: they are read only when
-no .json variant is present, and only from the user-provided evaluator directory, which is
-therefore trusted input. finest.tar is read with torch.load(weights_only=True).
+The .pkl variants are Python pickles, read only when no .json variant is present and never
+trusted: `load_data_pickle` rebuilds builtin containers, strings and numbers and numpy arrays,
+dtypes and scalars, and refuses any other global (which is how a pickle runs code) with an
+InputError naming the file. finest.tar is read with torch.load(weights_only=True).
 """
 
+import codecs
+import io
 import json
 import pickle
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from remodiffuse.errors import InputError
 from remodiffuse.evaluators.common import (
     EvaluatorFileError,
     check_statistics,
@@ -55,6 +60,11 @@ from remodiffuse.evaluators.common import (
     require_file,
 )
 from remodiffuse.motion.masks import length_mask
+
+try:  # numpy >= 2 (pickles written by numpy 1 name numpy.core.*)
+    from numpy._core import multiarray, numeric
+except ImportError:  # numpy 1
+    from numpy.core import multiarray, numeric
 
 POS_TAGS = (
     "VERB", "NOUN", "DET", "ADP", "NUM", "AUX", "PRON", "ADJ", "ADV",
@@ -80,6 +90,53 @@ UNIT_LENGTH = 4
 PADDED_LENGTH = 196
 CONTACT_CHANNELS = 4
 CHECKPOINT_KEYS = ("text_encoder", "movement_encoder", "motion_encoder")
+# The only globals a data pickle may name: plain builtins (protocol 2 spells them __builtin__),
+# and what numpy needs to rebuild arrays (protocol 5: numeric._frombuffer), dtypes and scalars
+# (protocol 2 pickles bytes via _codecs.encode).
+PICKLE_GLOBALS = {
+    **{(module, kind.__name__): kind
+       for module in ("builtins", "__builtin__")
+       for kind in (list, dict, tuple, set, frozenset, str, int, float, complex, bool)},
+    **{(f"{package}.{module}", name): function
+       for package in ("numpy.core", "numpy._core")
+       for module, name, function in (("multiarray", "_reconstruct", multiarray._reconstruct),
+                                      ("multiarray", "scalar", multiarray.scalar),
+                                      ("numeric", "_frombuffer", numeric._frombuffer))},
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}  # fmt: skip
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """An Unpickler that resolves only PICKLE_GLOBALS."""
+
+    def __init__(self, file: io.BufferedIOBase, path: Path) -> None:
+        super().__init__(file)
+        self.path = path
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return PICKLE_GLOBALS[(module, name)]
+        except KeyError:
+            raise InputError(
+                f"{self.path}: refusing the pickle global {module}.{name}: a data pickle may only "
+                "hold builtin containers, strings, numbers and numpy arrays (a pickle naming "
+                "other globals can run code)"
+            ) from None
+
+
+def load_data_pickle(path: str | Path) -> Any:
+    """Unpickle `path` without running code: see PICKLE_GLOBALS; InputError for anything else
+    and EvaluatorFileError for an unreadable or corrupt file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            return _DataUnpickler(file, path).load()
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- no code ran: any other failure is a corrupt file
+        raise EvaluatorFileError(f"unreadable pickle {path}: {exc!r}") from None
 
 
 def _vip_tags() -> dict[str, str]:
@@ -181,19 +238,22 @@ class WordVectorizer:
 
     @classmethod
     def load(cls, directory: str | Path, prefix: str = "our_vab") -> "WordVectorizer":
-        """From <prefix>_data.npy and <prefix>_idx.json (else the trusted <prefix>_idx.pkl)."""
+        """From <prefix>_data.npy and <prefix>_idx.json (else <prefix>_idx.pkl, read with
+        `load_data_pickle`)."""
         directory = Path(directory)
         vectors = np.load(require_file(directory / f"{prefix}_data.npy", "GloVe vectors"))
-        index_json = directory / f"{prefix}_idx.json"
-        if index_json.is_file():
-            word_to_row = json.loads(index_json.read_text())
+        index_path = directory / f"{prefix}_idx.json"
+        if index_path.is_file():
+            try:
+                word_to_row = json.loads(index_path.read_text())
+            except ValueError as exc:
+                raise InputError(f"{index_path}: not a JSON word index ({exc})") from None
         else:
-            index_pickle = require_file(
-                directory / f"{prefix}_idx.pkl", f"GloVe word index ({index_json.name} or .pkl)"
+            index_path = require_file(
+                directory / f"{prefix}_idx.pkl", f"GloVe word index ({index_path.name} or .pkl)"
             )
-            with index_pickle.open("rb") as file:
-                word_to_row = pickle.load(file)  # trusted: the user's evaluator directory
-        return cls(vectors, {str(word): int(row) for word, row in word_to_row.items()})
+            word_to_row = load_data_pickle(index_path)
+        return cls(vectors, _word_rows(word_to_row, index_path))
 
     def one_hot(self, tag: str) -> np.ndarray:
         """(15,) one-hot of a POS tag; unknown tags count as OTHER."""
@@ -211,6 +271,16 @@ class WordVectorizer:
     def sentence(self, tokens: Sequence[str], max_tokens: int = MAX_TEXT_TOKENS) -> list[str]:
         """The first max_tokens tokens between sos/OTHER and eos/OTHER."""
         return ["sos/OTHER", *list(tokens)[:max_tokens], "eos/OTHER"]
+
+
+def _word_rows(index: Any, path: Path) -> dict[str, int]:
+    """{word: row} of a loaded word index, or InputError naming the file."""
+    if not isinstance(index, Mapping):
+        raise InputError(f"{path}: expected a dict word -> row, got {type(index).__name__}")
+    try:
+        return {str(word): int(row) for word, row in index.items()}
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: expected a dict word -> row ({exc})") from None
 
 
 class T2MEvaluator:

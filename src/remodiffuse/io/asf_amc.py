@@ -3,21 +3,39 @@
 Each bone's position is its END point (the start is the parent's end, or the root). A bone's
 global rotation is G_parent @ C @ M @ C^T, where C is the ASF `axis` frame and M the AMC
 rotations; both are applied in their listed order about fixed axes ("XYZ": Rz @ Ry @ Rx).
+
+Both files are read one line at a time within the limits of `remodiffuse.io.mocap_clip`
+(MAX_SKELETON_BYTES for the ASF, MAX_FILE_BYTES for the AMC, MAX_JOINTS, MAX_FRAMES,
+MAX_JOINT_FRAMES); the AMC values are stored as they are read, so memory follows the data.
 """
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError, check_positions, read_text
+from remodiffuse.errors import InputError
+from remodiffuse.io.mocap_clip import (
+    MAX_FRAME_TIME,
+    MAX_JOINTS,
+    MAX_SKELETON_BYTES,
+    MIN_FRAME_TIME,
+    MocapClip,
+    MocapFormatError,
+    check_positions,
+    check_size,
+    read_text,
+    text_lines,
+)
 from remodiffuse.io.rotations import euler_to_matrix
 
 __all__ = ["read_asf_amc", "AMC_FPS"]
 
 AMC_FPS = 120.0  # AMC files carry no frame rate; CMU recorded at 120 fps
+_ROOT_CHANNELS = ("TX", "TY", "TZ", "RX", "RY", "RZ")
 _INCH = 0.0254
 
 
@@ -49,20 +67,24 @@ def read_asf_amc(
     fps: float = AMC_FPS,
     max_frames: int | None = None,
 ) -> MocapClip:
-    """Read an ASF skeleton and an AMC take: joints "root" + bones (bone END points), file units."""
+    """Read an ASF skeleton and an AMC take: joints "root" + bones (bone END points), file units.
+
+    `fps` must lie in 1 / MAX_FRAME_TIME .. 1 / MIN_FRAME_TIME (InputError otherwise).
+    """
     asf_path, amc_path = Path(asf_path), Path(amc_path)
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    if not 1 / MAX_FRAME_TIME <= fps <= 1 / MIN_FRAME_TIME:
+        raise InputError(
+            f"AMC frame rate fps={fps:g}: allowed {1 / MAX_FRAME_TIME:g} .. {1 / MIN_FRAME_TIME:g}"
+        )
     skeleton = _parse_asf(asf_path)
-    order = _bone_order(asf_path, skeleton)
+    parents = _bone_parents(asf_path, skeleton)
     frames, values = _parse_amc(amc_path, skeleton, max_frames)
-    positions = check_positions(amc_path, _forward_kinematics(skeleton, order, frames, values))
-    names = ("root", *order)
+    positions = check_positions(amc_path, _forward_kinematics(skeleton, parents, frames, values))
+    names = ("root", *parents)
     index = {name: n for n, name in enumerate(names)}
-    parents = [-1] + [index[_parent_of(skeleton, name)] for name in order]
     return MocapClip(
         joint_names=names,
-        parents=tuple(parents),
+        parents=(-1, *(index[parent] for parent in parents.values())),
         positions=positions,
         fps=float(fps),
         source=amc_path,
@@ -90,7 +112,7 @@ def _parse_asf(path: Path) -> _Skeleton:
     raw_bones: list[dict[str, list[str]]] = []
     children: dict[str, list[str]] = {}
     section, bone = "", None
-    for line in read_text(path).splitlines():
+    for _, line in text_lines(path, read_text(path, MAX_SKELETON_BYTES)):
         tokens = line.split("#", 1)[0].split()
         if not tokens:
             continue
@@ -116,6 +138,8 @@ def _parse_asf(path: Path) -> _Skeleton:
             children.setdefault(tokens[0], []).extend(tokens[1:])
     if not raw_bones:
         raise MocapFormatError(path, "no bones in :bonedata (not an ASF file?)")
+    if len(raw_bones) >= MAX_JOINTS:
+        raise MocapFormatError(path, f"more than the {MAX_JOINTS - 1} bones allowed")
     try:
         length_factor = float(units["length"])
     except ValueError:
@@ -130,12 +154,16 @@ def _parse_asf(path: Path) -> _Skeleton:
     bones = {}
     for fields in raw_bones:
         parsed = _parse_bone(path, fields, to_radians)
+        if parsed.name in bones or parsed.name == "root":
+            raise MocapFormatError(path, f"bone name {parsed.name!r} used twice (root included)")
         bones[parsed.name] = parsed
     root_order = tuple(token.upper() for token in root.get("order", []))
     for channel in root_order:
-        if channel not in ("TX", "TY", "TZ", "RX", "RY", "RZ"):
+        if channel not in _ROOT_CHANNELS:
             raise MocapFormatError(path, f"unknown root channel {channel!r}")
-    root_axis = root.get("axis", ["XYZ"])[0].upper()
+    if len(set(root_order)) < len(root_order):
+        raise MocapFormatError(path, f"repeated root channel in {' '.join(root_order)}")
+    root_axis = next(iter(root.get("axis", ["XYZ"])), "").upper()
     if sorted(root_axis) != ["X", "Y", "Z"]:
         raise MocapFormatError(path, f"bad root axis order {root_axis!r}")
     return _Skeleton(
@@ -172,6 +200,8 @@ def _parse_bone(path: Path, fields: dict[str, list[str]], to_radians: float) -> 
     unsupported = [dof for dof in dofs if dof not in ("rx", "ry", "rz")]
     if unsupported:
         raise MocapFormatError(path, f"unsupported dof {unsupported[0]!r} of bone {name!r}")
+    if len(set(dofs)) < len(dofs):
+        raise MocapFormatError(path, f"repeated dof of bone {name!r}")
     return _Bone(
         name=name,
         direction=direction / (norm if norm else 1.0),
@@ -182,27 +212,26 @@ def _parse_bone(path: Path, fields: dict[str, list[str]], to_radians: float) -> 
     )
 
 
-def _bone_order(path: Path, skeleton: _Skeleton) -> list[str]:
-    """Bones in depth-first order from the root, each once; every bone must be reached."""
-    order: list[str] = []
-    stack = list(reversed(skeleton.children.get("root", [])))
+def _bone_parents(path: Path, skeleton: _Skeleton) -> dict[str, str]:
+    """{bone: parent bone or "root"} in depth-first order from the root, each bone once; every
+    :hierarchy parent must be a bone and every bone must be reached."""
+    unknown = sorted(set(skeleton.children) - set(skeleton.bones) - {"root"})
+    if unknown:
+        raise MocapFormatError(path, f":hierarchy names unknown bone {unknown[0]!r}")
+    parents: dict[str, str] = {}
+    stack = [("root", name) for name in reversed(skeleton.children.get("root", []))]
     while stack:
-        name = stack.pop()
+        parent, name = stack.pop()
         if name not in skeleton.bones:
             raise MocapFormatError(path, f":hierarchy names unknown bone {name!r}")
-        if name in order:
+        if name in parents:
             raise MocapFormatError(path, f"bone {name!r} appears twice in :hierarchy")
-        order.append(name)
-        stack.extend(reversed(skeleton.children.get(name, [])))
-    missing = sorted(set(skeleton.bones) - set(order))
+        parents[name] = parent
+        stack.extend((name, child) for child in reversed(skeleton.children.get(name, [])))
+    missing = sorted(set(skeleton.bones) - set(parents))
     if missing:
         raise MocapFormatError(path, f"bones not attached to the root: {', '.join(missing)}")
-    return order
-
-
-def _parent_of(skeleton: _Skeleton, name: str) -> str:
-    """Name of the parent bone (or "root") of a bone."""
-    return next(parent for parent, kids in skeleton.children.items() if name in kids)
+    return parents
 
 
 def _parse_amc(
@@ -212,63 +241,84 @@ def _parse_amc(
     widths = {"root": len(skeleton.root_order)} if skeleton.root_order else {}
     widths.update({name: len(bone.dofs) for name, bone in skeleton.bones.items() if bone.dofs})
     degrees = skeleton.degrees
-    rows: dict[str, list[list[str]]] = {name: [] for name in widths}
+    buffers = {name: array("d") for name in widths}  # each bone's rows, flattened
     frame_count = 0
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in text_lines(path, read_text(path)):
         tokens = line.split()
-        if not tokens or tokens[0].startswith("#"):
-            continue
         head = tokens[0].upper()
+        if head.startswith("#"):
+            continue
         if head.startswith(":"):
             if head.startswith(":DEG"):
                 degrees = True
             elif head.startswith(":RAD"):
                 degrees = False
             continue
-        if len(tokens) == 1 and tokens[0].isdigit():
-            _check_frame(path, rows, frame_count)
+        if len(tokens) == 1 and head.isascii() and head.isdigit():
+            _check_frame(path, buffers, widths, frame_count)
             if max_frames is not None and frame_count == max_frames:
                 break
             frame_count += 1
+            check_size(path, frame_count, 1 + len(skeleton.bones))
             continue
         if frame_count == 0:
             raise MocapFormatError(path, f"line {number}: data before the first frame number")
-        name = tokens[0]
-        if name not in widths:
-            raise MocapFormatError(path, f"line {number}: unknown or fixed bone {name!r}")
-        if len(tokens) - 1 != widths[name]:
-            raise MocapFormatError(
-                path, f"line {number}: {name} has {len(tokens) - 1} values, expected {widths[name]}"
-            )
-        if len(rows[name]) == frame_count:
-            raise MocapFormatError(path, f"line {number}: {name} given twice in one frame")
-        rows[name].append(tokens[1:])
+        _append_bone(path, number, tokens, buffers, widths, frame_count)
     if frame_count == 0:
         raise MocapFormatError(path, "zero frames")
-    _check_frame(path, rows, frame_count)
-    values = {}
-    for name, bone_rows in rows.items():
-        try:
-            array = np.array(bone_rows, dtype=np.float64).reshape(frame_count, widths[name])
-        except ValueError:
-            raise MocapFormatError(path, f"non-numeric value for {name}") from None
-        if not np.all(np.isfinite(array)):
-            frame = int(np.argwhere(~np.isfinite(array))[0, 0])
-            raise MocapFormatError(path, f"non-finite value for {name} in frame {frame + 1}")
-        values[name] = array
+    _check_frame(path, buffers, widths, frame_count)
     scale = np.pi / 180.0 if degrees else 1.0
-    for name, bone in skeleton.bones.items():
-        if bone.dofs:
-            values[name] = values[name] * scale
-    if "root" in values:
+    return frame_count, {
+        name: _bone_values(path, skeleton, name, buffer, frame_count, scale)
+        for name, buffer in buffers.items()
+    }
+
+
+def _bone_values(
+    path: Path, skeleton: _Skeleton, name: str, buffer: array, frames: int, scale: float
+) -> np.ndarray:
+    """(T, n) finite values of one animated bone (or the root), angles times `scale`."""
+    values = np.frombuffer(buffer, dtype=np.float64).reshape(frames, -1)  # (T, n), writable
+    if not np.all(np.isfinite(values)):
+        frame = int(np.argwhere(~np.isfinite(values))[0, 0])
+        raise MocapFormatError(path, f"non-finite value for {name} in frame {frame + 1}")
+    if name == "root":
         rotation = [n for n, channel in enumerate(skeleton.root_order) if channel[0] == "R"]
-        values["root"][:, rotation] *= scale
-    return frame_count, values
+        values[:, rotation] *= scale
+    else:
+        values *= scale
+    return values
 
 
-def _check_frame(path: Path, rows: dict[str, list[list[str]]], frame_count: int) -> None:
+def _append_bone(
+    path: Path,
+    number: int,
+    tokens: list[str],
+    buffers: dict[str, array],
+    widths: dict[str, int],
+    frame_count: int,
+) -> None:
+    """Append the values of the `bone v1 v2 ...` line `number` of frame `frame_count`."""
+    name = tokens[0]
+    if name not in widths:
+        raise MocapFormatError(path, f"line {number}: unknown or fixed bone {name!r}")
+    if len(tokens) - 1 != widths[name]:
+        raise MocapFormatError(
+            path, f"line {number}: {name} has {len(tokens) - 1} values, expected {widths[name]}"
+        )
+    if len(buffers[name]) == frame_count * widths[name]:
+        raise MocapFormatError(path, f"line {number}: {name} given twice in one frame")
+    try:
+        buffers[name].extend(map(float, tokens[1:]))
+    except ValueError:
+        raise MocapFormatError(path, f"line {number}: non-numeric value for {name}") from None
+
+
+def _check_frame(
+    path: Path, buffers: dict[str, array], widths: dict[str, int], frame_count: int
+) -> None:
     """Every animated bone must have a line in the frame just read."""
-    missing = [name for name, bone_rows in rows.items() if len(bone_rows) < frame_count]
+    missing = [name for name, rows in buffers.items() if len(rows) < frame_count * widths[name]]
     if missing:
         raise MocapFormatError(
             path, f"frame {frame_count} is missing {', '.join(missing)} (truncated file?)"
@@ -281,9 +331,10 @@ def _fixed_axes(angles: np.ndarray, order: str) -> np.ndarray:
 
 
 def _forward_kinematics(
-    skeleton: _Skeleton, order: list[str], frames: int, values: dict[str, np.ndarray]
+    skeleton: _Skeleton, parents: dict[str, str], frames: int, values: dict[str, np.ndarray]
 ) -> np.ndarray:
-    """Global positions (T, 1 + bones, 3): the root, then each bone's end point."""
+    """Global positions (T, 1 + bones, 3): the root, then each bone's end point (in the order of
+    `parents`, parents first)."""
     root_values = values.get("root", np.zeros((frames, 0)))
     translation = np.broadcast_to(skeleton.root_position, (frames, 3)).copy()  # (T, 3)
     root_angles = np.zeros((frames, 3))
@@ -295,9 +346,8 @@ def _forward_kinematics(
     moved = _fixed_axes(axis_angles, skeleton.root_axis)  # (T, 3, 3)
     rotations = {"root": frame @ moved @ np.swapaxes(frame, -1, -2)}
     positions = {"root": translation}
-    for name in order:
+    for name, parent in parents.items():
         bone = skeleton.bones[name]
-        parent = _parent_of(skeleton, name)
         frame = _fixed_axes(bone.axis[None], bone.axis_order)  # (1, 3, 3)
         if bone.dofs:
             moved = _fixed_axes(values[name], "".join(dof[1].upper() for dof in bone.dofs))
@@ -306,4 +356,4 @@ def _forward_kinematics(
         rotations[name] = rotations[parent] @ frame @ moved @ np.swapaxes(frame, -1, -2)
         offset = rotations[name] @ (bone.direction * bone.length)  # (T, 3)
         positions[name] = positions[parent] + offset
-    return np.stack([positions["root"], *(positions[name] for name in order)], axis=1)
+    return np.stack([positions["root"], *(positions[name] for name in parents)], axis=1)

@@ -3,23 +3,42 @@
 Position channels replace the joint's OFFSET on their axis (as Blender reads them); rotation
 channels multiply in their listed order (intrinsic): "Zrotation Xrotation Yrotation" is
 Rz @ Rx @ Ry. End sites become joints named "<parent>_end".
+
+The header is checked against the data before anything is allocated: the declared frame count
+against the rows present, each row's width against the hierarchy's channels, the frame time and
+the take's size against the limits of `remodiffuse.io.mocap_clip` (MAX_FILE_BYTES,
+MAX_SKELETON_BYTES for the hierarchy, MAX_JOINTS, MAX_FRAMES, MAX_JOINT_FRAMES, MIN_FRAME_TIME ..
+MAX_FRAME_TIME).
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError, check_positions, read_text
+from remodiffuse.io.mocap_clip import (
+    MAX_JOINTS,
+    MAX_SKELETON_BYTES,
+    MocapClip,
+    MocapFormatError,
+    check_frame_time,
+    check_positions,
+    check_size,
+    read_text,
+    text_lines,
+)
 from remodiffuse.io.rotations import axis_rotation
 
 __all__ = ["read_bvh"]
 
 _CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
-_MOTION = re.compile(r"^\s*MOTION\s*$", re.MULTILINE)
+_CHANNEL_COUNTS = {str(count): count for count in range(len(_CHANNELS) + 1)}
+_MOTION = re.compile(r"^[ \t]*MOTION[ \t\r]*$", re.MULTILINE)  # linear: no \s* across lines
 _FRAMES = re.compile(r"^Frames:\s*(\S+)$", re.IGNORECASE)
 _FRAME_TIME = re.compile(r"^Frame\s+Time:\s*(\S+)$", re.IGNORECASE)
 
@@ -34,15 +53,22 @@ class _Joint:
 
 
 def read_bvh(path: str | Path, max_frames: int | None = None) -> MocapClip:
-    """Read a BVH file: joints (end sites included), global positions in file units, fps."""
+    """Read a BVH file: joints (end sites included), global positions in file units, fps.
+
+    MocapFormatError for a malformed file or one over the limits in the module docstring.
+    """
     path = Path(path)
     text = read_text(path)
     match = _MOTION.search(text)
     if match is None:
         raise MocapFormatError(path, "no MOTION section (truncated or not a BVH file)")
+    if match.start() > MAX_SKELETON_BYTES:
+        raise MocapFormatError(
+            path, f"hierarchy longer than the {MAX_SKELETON_BYTES} bytes allowed"
+        )
     joints = _parse_hierarchy(path, text[: match.start()].split())
     width = sum(len(joint.channels) for joint in joints)
-    values, frame_time = _parse_motion(path, text[match.end() :], width, max_frames)
+    values, frame_time = _parse_motion(path, text, match.end(), width, len(joints), max_frames)
     positions = check_positions(path, _forward_kinematics(joints, values))
     return MocapClip(
         joint_names=tuple(joint.name for joint in joints),
@@ -60,6 +86,7 @@ def _parse_hierarchy(path: Path, tokens: list[str]) -> list[_Joint]:
     if len(tokens) < 2 or tokens[1].upper() != "ROOT":
         raise MocapFormatError(path, "no ROOT joint after HIERARCHY")
     joints: list[_Joint] = []
+    names: set[str] = set()
     stack: list[int] = []  # indices of the open joints
     pos, column = 1, 0
 
@@ -86,8 +113,11 @@ def _parse_hierarchy(path: Path, tokens: list[str]) -> list[_Joint]:
         name = " ".join(name_tokens)
         if not name:
             raise MocapFormatError(path, "joint without a name")
-        if any(joint.name == name for joint in joints):
+        if name in names:
             raise MocapFormatError(path, f"duplicate joint name {name!r}")
+        if len(joints) == MAX_JOINTS:
+            raise MocapFormatError(path, f"more than the {MAX_JOINTS} joints allowed")
+        names.add(name)
         joints.append(_Joint(name=name, parent=stack[-1] if stack else -1))
         stack.append(len(joints) - 1)
 
@@ -110,7 +140,7 @@ def _parse_hierarchy(path: Path, tokens: list[str]) -> list[_Joint]:
             name_until_brace()
             parent = joints[stack[-1]].name
             name, n = f"{parent}_end", 2
-            while any(joint.name == name for joint in joints):
+            while name in names:
                 name, n = f"{parent}_end{n}", n + 1
             open_joint([name])
         elif upper == "OFFSET":
@@ -121,16 +151,21 @@ def _parse_hierarchy(path: Path, tokens: list[str]) -> list[_Joint]:
             if not stack:
                 raise MocapFormatError(path, "CHANNELS outside a joint")
             count = take(1)[0]
-            if not count.isdigit():
-                raise MocapFormatError(path, f"bad channel count {count!r}")
-            names = take(int(count))
-            unknown = [name for name in names if name.capitalize() not in _CHANNELS]
+            if count not in _CHANNEL_COUNTS:
+                raise MocapFormatError(
+                    path, f"bad channel count {count!r} (0 to {len(_CHANNELS)} per joint)"
+                )
+            names_given = take(_CHANNEL_COUNTS[count])
+            unknown = [name for name in names_given if name.capitalize() not in _CHANNELS]
             if unknown:
                 raise MocapFormatError(path, f"unknown channel {unknown[0]!r}")
             joint = joints[stack[-1]]
-            joint.channels = tuple(_CHANNELS[name.capitalize()] for name in names)
+            channels = tuple(_CHANNELS[name.capitalize()] for name in names_given)
+            if joint.channels or len(set(channels)) < len(channels):
+                raise MocapFormatError(path, f"repeated channels in joint {joint.name!r}")
+            joint.channels = channels
             joint.first_column = column
-            column += len(names)
+            column += len(channels)
         elif keyword == "}":
             if not stack:
                 raise MocapFormatError(path, "unbalanced '}' in the hierarchy")
@@ -145,11 +180,38 @@ def _parse_hierarchy(path: Path, tokens: list[str]) -> list[_Joint]:
 
 
 def _parse_motion(
-    path: Path, text: str, width: int, max_frames: int | None
+    path: Path, text: str, start: int, width: int, joints: int, max_frames: int | None
 ) -> tuple[np.ndarray, float]:
-    """(T, width) channel values and the frame time from the text after MOTION."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    """(T, width) channel values and the frame time from the text after MOTION (offset `start`).
+
+    Rows are read one at a time and only up to the declared count: memory follows the data.
+    """
+    lines = text_lines(path, text, start)
+    declared, frame_time = _motion_header(path, [line for _, line in islice(lines, 2)])
+    check_frame_time(path, frame_time)
+    check_size(path, declared, joints)
+    kept = declared if max_frames is None else min(declared, max_frames)
+    buffer = array("d")  # the kept rows, flattened
+    found = 0
+    for number, row in lines:
+        if found == declared:
+            raise MocapFormatError(
+                path, f"{declared} frames declared but line {number} holds one more"
+            )
+        if found < kept:
+            _append_row(path, buffer, row.split(), found, width)
+        found += 1
+    if found < declared:
+        raise MocapFormatError(path, f"{declared} frames declared but {found} found")
+    values = np.frombuffer(buffer, dtype=np.float64).reshape(kept, width)  # (T, C)
+    if not np.all(np.isfinite(values)):
+        frame = int(np.argwhere(~np.isfinite(values))[0, 0])
+        raise MocapFormatError(path, f"non-finite channel value in frame {frame}")
+    return values, frame_time
+
+
+def _motion_header(path: Path, lines: list[str]) -> tuple[int, float]:
+    """Declared frame count (> 0) and frame time from the 'Frames:' and 'Frame Time:' lines."""
     if len(lines) < 2:
         raise MocapFormatError(path, "MOTION section without Frames / Frame Time")
     frames_match, time_match = _FRAMES.match(lines[0]), _FRAME_TIME.match(lines[1])
@@ -160,28 +222,22 @@ def _parse_motion(
         frame_time = float(time_match.group(1))
     except ValueError:
         raise MocapFormatError(path, "unreadable Frames or Frame Time value") from None
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise MocapFormatError(path, f"frame time must be positive, got {frame_time}")
     if declared <= 0:
-        raise MocapFormatError(path, f"zero frames (Frames: {declared})")
-    rows = lines[2:]
-    if len(rows) != declared:
-        raise MocapFormatError(path, f"{declared} frames declared but {len(rows)} found")
-    rows = rows[: max_frames if max_frames is not None else declared]
-    split = [row.split() for row in rows]
-    for frame, values in enumerate(split):
-        if len(values) != width:
-            raise MocapFormatError(
-                path, f"frame {frame} has {len(values)} values, the hierarchy has {width} channels"
-            )
+        problem = "zero frames" if declared == 0 else "negative frame count"
+        raise MocapFormatError(path, f"{problem} (Frames: {declared})")
+    return declared, frame_time
+
+
+def _append_row(path: Path, buffer: array, values: list[str], frame: int, width: int) -> None:
+    """Append one frame's `width` numbers to `buffer`, or MocapFormatError."""
+    if len(values) != width:
+        raise MocapFormatError(
+            path, f"frame {frame} has {len(values)} values, the hierarchy has {width} channels"
+        )
     try:
-        values = np.array(split, dtype=np.float64).reshape(len(split), width)
+        buffer.extend(map(float, values))
     except ValueError:
-        raise MocapFormatError(path, "non-numeric value in the motion data") from None
-    if not np.all(np.isfinite(values)):
-        frame = int(np.argwhere(~np.isfinite(values))[0, 0])
-        raise MocapFormatError(path, f"non-finite channel value in frame {frame}")
-    return values, frame_time
+        raise MocapFormatError(path, f"non-numeric value in frame {frame}") from None
 
 
 def _forward_kinematics(joints: list[_Joint], values: np.ndarray) -> np.ndarray:

@@ -10,18 +10,24 @@ HumanML3D text lines are `caption#word/POS ...#0.0#0.0` (`remodiffuse.data.capti
 tokens come from the synthetic set's lexicon when it knows every word, else from a small heuristic
 tagger (closed-class words, suffixes, common motion verbs, NOUN otherwise): HumanML3D used spaCy,
 which is not a dependency here.
+
+A captions file larger than MAX_CAPTIONS_BYTES is refused (CSV) or ignored like an unreadable
+one (`.txt`) without being read.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
 from remodiffuse.data.caption_line import format_caption_line
 from remodiffuse.data.synthetic.lexicon import tag_words
+from remodiffuse.errors import InputError
 
 __all__ = [
+    "MAX_CAPTIONS_BYTES",
     "CaptionError",
     "caption_line",
     "clean_caption",
@@ -31,8 +37,21 @@ __all__ = [
 ]
 
 
-class CaptionError(ValueError):
+MAX_CAPTIONS_BYTES = 64 << 20  # all of HumanML3D's captions take ~15 MB
+
+
+class CaptionError(InputError):
     """A captions file that cannot be read or has neither supported header."""
+
+
+def _read_bounded(path: Path) -> str:
+    """UTF-8 text (a BOM dropped) of a file of at most MAX_CAPTIONS_BYTES; OSError,
+    UnicodeDecodeError or CaptionError (too large)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_CAPTIONS_BYTES + 1)
+    if len(data) > MAX_CAPTIONS_BYTES:
+        raise CaptionError(f"captions {path} is larger than the {MAX_CAPTIONS_BYTES} bytes allowed")
+    return data.decode("utf-8-sig")
 
 
 _CLOSED = {
@@ -101,8 +120,7 @@ def read_caption_csv(path: str | Path) -> dict[str, list[str]]:
     """{motion id: captions} from an `id,caption` CSV or the CMU descriptions CSV."""
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+        rows = list(csv.reader(io.StringIO(_read_bounded(path), newline="")))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CaptionError(f"cannot read captions {path}: {exc}") from None
     if not rows:
@@ -137,9 +155,10 @@ def read_caption_csv(path: str | Path) -> dict[str, list[str]]:
 
 
 def read_caption_txt(path: Path) -> list[str]:
-    """Captions of a `.txt` beside a motion file: one per non-blank line ([] when absent)."""
+    """Captions of a `.txt` beside a motion file: one per non-blank line ([] when absent,
+    unreadable or too large)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = _read_bounded(path).splitlines()
+    except (OSError, UnicodeDecodeError, CaptionError):
         return []
     return [clean_caption(line) for line in lines if line.strip()]

@@ -13,14 +13,20 @@ leading T-pose frame dropped when detected), resample to 20 fps from the file's 
     out_dir/report.json            settings, per-motion details and physical checks, skipped files
 
 Takes are kept whole: the training loader keeps a random 196-frame window of longer motions,
-evaluation splits skip them (see docs/mocap.md).
+evaluation splits skip them (see docs/mocap.md). A take over the readers' limits
+(`remodiffuse.io.mocap_clip`) or over MAX_OUTPUT_FRAMES once resampled is skipped before anything
+is allocated for it.
+
+out_dir is replaced whole, so prepare writes only to an empty or missing out_dir or to its own
+previous output holding nothing but what prepare wrote (anything else: InputError naming it),
+never to a folder holding the input. The new dataset is built in a staging folder beside out_dir
+and swapped in when complete: a killed prepare leaves the previous output (and a `.NAME.tmp-*`
+folder that the next prepare into the same out_dir removes).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,17 +35,40 @@ from typing import Any
 
 import numpy as np
 
-from remodiffuse.data.writing import replace_directory, split_ids
+from remodiffuse.data.writing import split_ids
+from remodiffuse.errors import InputError
+from remodiffuse.files import atomic_directory
 from remodiffuse.io.asf_amc import AMC_FPS, read_asf_amc
 from remodiffuse.io.bvh import read_bvh
 from remodiffuse.io.captions import caption_line, read_caption_csv, read_caption_txt
-from remodiffuse.io.joint_map import BUILTIN_JOINT_MAPS, JointMapError, load_joint_map
-from remodiffuse.io.mocap_clip import MocapClip, MocapFormatError
-from remodiffuse.io.retarget import DropFirstFrame, Retargeted, resample, retarget_clip
+from remodiffuse.io.joint_map import BUILTIN_JOINT_MAPS, load_joint_map
+from remodiffuse.io.mocap_clip import (
+    MAX_FRAME_TIME,
+    MIN_FRAME_TIME,
+    MocapClip,
+    MocapFormatError,
+    check_positions,
+)
+from remodiffuse.io.prepared_folder import (
+    LAYOUT,
+    REPORT_FILE,
+    check_input_outside,
+    check_out_dir,
+    exclusive,
+    remove_leftovers,
+)
+from remodiffuse.io.retarget import (
+    DropFirstFrame,
+    Retargeted,
+    resample,
+    resampled_length,
+    retarget_clip,
+)
 from remodiffuse.motion import features_from_joints, joints_from_features, mean_std
 from remodiffuse.motion.plausibility import PhysicalLimits, physical_report
 
 __all__ = [
+    "MAX_OUTPUT_FRAMES",
     "REPORT_FILE",
     "ImportedMotion",
     "MotionSource",
@@ -49,12 +78,11 @@ __all__ = [
     "prepare_dataset",
 ]
 
-REPORT_FILE = "report.json"
 FEATURE_DIM = 263
 MIN_FRAMES = 3  # at the output rate: features need 2, the physical checks 2 recovered frames
+MAX_OUTPUT_FRAMES = 72_000  # an hour at 20 fps; the feature pipeline takes ~8 MB per 1000 frames
 _LOADER_MIN, _LOADER_MAX = 40, 196  # the HumanML3D loaders' length filter (frames at 20 fps)
 _MOTION_SUFFIXES = (".bvh", ".amc")
-_LAYOUT = ("new_joint_vecs", "new_joints", "texts")
 
 
 @dataclass(frozen=True)
@@ -96,7 +124,7 @@ def find_motion_files(path: str | Path) -> tuple[list[MotionSource], list[dict[s
     elif path.is_file():
         files = [path]
     else:
-        raise FileNotFoundError(f"input {path} does not exist")
+        raise InputError(f"input {path} does not exist")
     sources: list[MotionSource] = []
     skipped: list[dict[str, str]] = []
     seen: dict[str, Path] = {}
@@ -137,7 +165,8 @@ def import_motion(
 ) -> ImportedMotion:
     """Read one take and retarget it to the HumanML3D joints at `fps` (see `ImportedMotion`).
 
-    Raises MocapFormatError (unreadable file, too few frames) or JointMapError (unmapped joints).
+    Raises MocapFormatError (unreadable file, too few frames or more than MAX_OUTPUT_FRAMES at
+    `fps`, checked before resampling) or JointMapError (unmapped joints).
     """
     if not isinstance(source, MotionSource):
         sources, skipped = find_motion_files(source)
@@ -146,12 +175,19 @@ def import_motion(
         source = sources[0]
     clip = _read_clip(source, amc_fps)
     retargeted = retarget_clip(clip, joint_map, up_axis=up_axis, drop_first_frame=drop_first_frame)
-    joints = resample(retargeted.joints, retargeted.fps, fps)  # (T', 22, 3)
-    if joints.shape[0] < MIN_FRAMES:
+    frames = resampled_length(retargeted.joints.shape[0], retargeted.fps, fps)
+    if frames > MAX_OUTPUT_FRAMES:
         raise MocapFormatError(
-            source.path, f"too short: {joints.shape[0]} frames at {fps:g} fps (need {MIN_FRAMES})"
+            source.path,
+            f"{frames} frames at {fps:g} fps, more than the {MAX_OUTPUT_FRAMES} allowed "
+            f"(the file has {clip.num_frames} frames at {clip.fps:g} fps)",
         )
-    return ImportedMotion(joints, clip.num_frames, retargeted)
+    if frames < MIN_FRAMES:
+        raise MocapFormatError(
+            source.path, f"too short: {frames} frames at {fps:g} fps (need {MIN_FRAMES})"
+        )
+    joints = resample(retargeted.joints, retargeted.fps, fps)  # (T', 22, 3)
+    return ImportedMotion(check_positions(source.path, joints), clip.num_frames, retargeted)
 
 
 def _captions_by_id(
@@ -176,11 +212,16 @@ def _load_statistics(stats: str | Path) -> tuple[np.ndarray, np.ndarray] | None:
         try:
             array = np.load(folder / name, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise FileNotFoundError(
+            raise InputError(
                 f"stats={stats}: expected 'own' or a folder with Mean.npy and Std.npy ({exc})"
             ) from None
         if array.shape != (FEATURE_DIM,) or not np.isfinite(array).all():
-            raise ValueError(f"{folder / name} must be a finite ({FEATURE_DIM},) array")
+            raise InputError(
+                f"stats={stats}: {folder / name} must be a finite ({FEATURE_DIM},) array, "
+                f"got shape {array.shape}"
+            )
+        if name == "Std.npy" and not (array > 0).all():
+            raise InputError(f"stats={stats}: {folder / name} has channels whose std is not > 0")
         arrays.append(array.astype(np.float32))
     return arrays[0], arrays[1]
 
@@ -192,23 +233,140 @@ def _resolve_joint_map(joint_map: str | Path | None) -> Mapping[str, Any] | str 
     return load_joint_map(joint_map)
 
 
-def _prepare_out_dir(out_dir: Path) -> Path:
-    """A fresh staging folder beside out_dir; refuse an out_dir that is not a previous import."""
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / REPORT_FILE).is_file():
-        raise FileExistsError(
-            f"{out_dir} is not empty and holds no {REPORT_FILE} from a previous import; "
-            "choose another out_dir or remove it"
-        )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    for sub in _LAYOUT:
-        (staging / sub).mkdir(parents=True)
-    return staging
+def _check_frame_rate(option: str, fps: float) -> None:
+    """InputError unless 1 / MAX_FRAME_TIME <= fps <= 1 / MIN_FRAME_TIME."""
+    low, high = 1 / MAX_FRAME_TIME, 1 / MIN_FRAME_TIME
+    if not low <= fps <= high:
+        raise InputError(f"{option}={fps:g}: allowed {low:g} .. {high:g} frames per second")
 
 
 def _rounded(report: Mapping[str, float | bool]) -> dict[str, float | bool]:
     return {k: v if isinstance(v, bool) else round(float(v), 4) for k, v in report.items()}
+
+
+def _skip_reason(error: Exception) -> str:
+    """The reason report.json gives for a file that could not be imported."""
+    if isinstance(error, MocapFormatError):
+        return error.reason
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+def _import_one(
+    source: MotionSource, joint_map: Mapping[str, Any] | str | None, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One take's report entry, (T-1, 263) features and (T-1, 22, 3) recovered joints."""
+    imported = import_motion(source, joint_map, **options)
+    features = features_from_joints(imported.joints)  # (T-1, 263)
+    if not np.isfinite(features).all():
+        raise MocapFormatError(source.path, "non-finite features (coordinates too large?)")
+    recovered = joints_from_features(features)  # (T-1, 22, 3)
+    retargeted = imported.retargeted
+    entry = {
+        "source": str(source.path),
+        "source_frames": imported.source_frames,
+        "source_fps": retargeted.fps,
+        "frames": int(features.shape[0]),
+        "joint_map": retargeted.joint_map,
+        "metres_per_unit": retargeted.metres_per_unit,
+        "up_axis": retargeted.up_axis,
+        "dropped_first_frame": retargeted.dropped_first_frame,
+        "physical": _rounded(physical_report(recovered, options["fps"])),
+    }
+    return entry, features, recovered
+
+
+def _import_all(
+    staging: Path,
+    sources: list[MotionSource],
+    captions_by_id: Mapping[str, list[str]],
+    joint_map: Mapping[str, Any] | str | None,
+    options: Mapping[str, Any],
+    skipped: list[dict[str, str]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+    """Import every take into `staging`: ({id: report entry}, {id: (T-1, 263) features}); the
+    files that fail are appended to `skipped`."""
+    motions: dict[str, dict[str, Any]] = {}
+    features_by_id: dict[str, np.ndarray] = {}
+    for sub in LAYOUT:
+        (staging / sub).mkdir()
+    for source in sources:
+        try:
+            entry, features, recovered = _import_one(source, joint_map, options)
+        except Exception as exc:  # noqa: BLE001 -- a bad file must never stop the import
+            skipped.append({"path": str(source.path), "reason": _skip_reason(exc)})
+            continue
+        motion_id, texts = source.motion_id, captions_by_id[source.motion_id]
+        np.save(staging / "new_joint_vecs" / f"{motion_id}.npy", features)
+        np.save(staging / "new_joints" / f"{motion_id}.npy", recovered)
+        if texts:
+            lines = "".join(caption_line(text) + "\n" for text in texts)
+            (staging / "texts" / f"{motion_id}.txt").write_text(lines, encoding="utf-8")
+        features_by_id[motion_id] = features
+        motions[motion_id] = {**entry, "captions": texts}
+    return motions, features_by_id
+
+
+def _write_statistics(
+    staging: Path,
+    pool: list[np.ndarray],
+    given: tuple[np.ndarray, np.ndarray] | None,
+    stats: str | Path,
+) -> str:
+    """Write Mean.npy / Std.npy (given, or of the (T, 263) features in `pool`); returns the note
+    report.json keeps about them."""
+    if given is not None:
+        mean, std = given
+        note = f"copied from {Path(stats).resolve()}"
+    elif pool:
+        mean, std = mean_std(pool, "humanml3d")
+        note = "own: train split + uncaptioned motions (reference cal_mean_variance)"
+        constant = np.flatnonzero(~(std > 0))
+        if constant.size:  # the loaders refuse a zero std; these channels never vary here
+            std[constant] = 1.0
+            note += f"; std 1 for the {constant.size} constant channels {constant.tolist()}"
+    else:
+        return "none: no motion was imported"
+    np.save(staging / "Mean.npy", mean.astype(np.float32))
+    np.save(staging / "Std.npy", std.astype(np.float32))
+    return note
+
+
+def _write_lists_and_report(
+    staging: Path,
+    motions: dict[str, dict[str, Any]],
+    features_by_id: Mapping[str, np.ndarray],
+    skipped: list[dict[str, str]],
+    given_stats: tuple[np.ndarray, np.ndarray] | None,
+    input_path: Path,
+    settings: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The id lists (splits), statistics and report.json of the imported `motions`."""
+    captioned = sorted(i for i in motions if motions[i]["captions"])
+    uncaptioned = sorted(i for i in motions if not motions[i]["captions"])
+    splits = split_ids(captioned, np.random.default_rng(settings["seed"]))
+    for name, part in {**splits, "all": captioned, "uncaptioned": uncaptioned}.items():
+        (staging / f"{name}.txt").write_text("".join(f"{i}\n" for i in part), encoding="utf-8")
+        for motion_id in part if name != "all" else ():
+            motions[motion_id]["split"] = name
+    pool = [features_by_id[i] for i in splits["train"] + uncaptioned]
+    report = {
+        "input": str(input_path.expanduser().resolve()),
+        "settings": dict(settings),
+        "statistics": _write_statistics(staging, pool, given_stats, settings["stats"]),
+        "imported": len(motions),
+        "uncaptioned": len(uncaptioned),
+        "skipped": len(skipped),
+        "splits": {name: len(part) for name, part in splits.items()},
+        "physical_limits": vars(PhysicalLimits()),
+        "physical_failed": sorted(i for i in motions if not motions[i]["physical"]["passed"]),
+        "motions": motions,
+        "skipped_files": skipped,
+    }
+    text = json.dumps(report, indent=1, sort_keys=True)
+    (staging / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+    return report
 
 
 def prepare_dataset(
@@ -226,104 +384,33 @@ def prepare_dataset(
 ) -> dict[str, Any]:
     """Import every take under `input_path` into a HumanML3D-layout dataset at `out_dir`.
 
-    Bad files are skipped with a reason; raises only for bad settings (missing input, unreadable
-    captions / joint map / statistics, an out_dir that is not a previous import). Returns the
-    report also written to out_dir/report.json.
+    Bad files are skipped with a reason; raises InputError only for bad settings (missing input,
+    unreadable captions / joint map / statistics, frame rates out of range, an out_dir that holds
+    the input or anything prepare did not write). Returns the report also written to
+    out_dir/report.json.
     """
-    out_dir = Path(out_dir).expanduser().resolve()
-    sources, skipped = find_motion_files(Path(input_path).expanduser())
+    input_path, out_dir = Path(input_path), Path(out_dir).expanduser().resolve()
+    _check_frame_rate("fps", fps)
+    _check_frame_rate("amc_fps", amc_fps)
+    check_input_outside(input_path, out_dir)
+    sources, skipped = find_motion_files(input_path.expanduser())
     resolved_map = _resolve_joint_map(joint_map)
     given_stats = _load_statistics(stats)
     captions_by_id = _captions_by_id(sources, captions)
-    staging = _prepare_out_dir(out_dir)
-    try:
-        motions: dict[str, dict[str, Any]] = {}
-        features_by_id: dict[str, np.ndarray] = {}
-        for source in sources:
-            try:
-                imported = import_motion(
-                    source, resolved_map, fps=fps, amc_fps=amc_fps, up_axis=up_axis,
-                    drop_first_frame=drop_first_frame,
-                )  # fmt: skip
-                features = features_from_joints(imported.joints)  # (T-1, 263)
-            except (MocapFormatError, JointMapError, ValueError) as exc:
-                reason = exc.reason if isinstance(exc, MocapFormatError) else str(exc)
-                skipped.append({"path": str(source.path), "reason": reason})
-                continue
-            except Exception as exc:  # noqa: BLE001 -- a bad file must never stop the import
-                reason = f"unexpected {type(exc).__name__}: {exc}"
-                skipped.append({"path": str(source.path), "reason": reason})
-                continue
-            recovered = joints_from_features(features)  # (T-1, 22, 3)
-            np.save(staging / "new_joint_vecs" / f"{source.motion_id}.npy", features)
-            np.save(staging / "new_joints" / f"{source.motion_id}.npy", recovered)
-            texts = captions_by_id[source.motion_id]
-            if texts:
-                lines = "".join(caption_line(text) + "\n" for text in texts)
-                (staging / "texts" / f"{source.motion_id}.txt").write_text(lines, encoding="utf-8")
-            features_by_id[source.motion_id] = features
-            retargeted = imported.retargeted
-            motions[source.motion_id] = {
-                "source": str(source.path),
-                "source_frames": imported.source_frames,
-                "source_fps": retargeted.fps,
-                "frames": int(features.shape[0]),
-                "joint_map": retargeted.joint_map,
-                "metres_per_unit": retargeted.metres_per_unit,
-                "up_axis": retargeted.up_axis,
-                "dropped_first_frame": retargeted.dropped_first_frame,
-                "captions": texts,
-                "physical": _rounded(physical_report(recovered, fps)),
-            }
-        captioned = sorted(i for i in motions if motions[i]["captions"])
-        uncaptioned = sorted(i for i in motions if not motions[i]["captions"])
-        splits = split_ids(captioned, np.random.default_rng(seed))
-        for name, part in {**splits, "all": captioned, "uncaptioned": uncaptioned}.items():
-            text = "".join(f"{i}\n" for i in part)
-            (staging / f"{name}.txt").write_text(text, encoding="utf-8")
-            for motion_id in part if name != "all" else ():
-                motions[motion_id]["split"] = name
-        if given_stats is not None:
-            mean, std = given_stats
-            statistics_note = f"copied from {Path(stats).resolve()}"
-        elif motions:
-            pool = splits["train"] + uncaptioned
-            mean, std = mean_std([features_by_id[i] for i in pool], "humanml3d")
-            statistics_note = "own: train split + uncaptioned motions (reference cal_mean_variance)"
-        else:
-            mean = std = None
-            statistics_note = "none: no motion was imported"
-        if mean is not None:
-            np.save(staging / "Mean.npy", mean.astype(np.float32))
-            np.save(staging / "Std.npy", std.astype(np.float32))
-        report = {
-            "input": str(Path(input_path).expanduser().resolve()),
-            "settings": {
-                "captions": None if captions is None else str(captions),
+    options = {"fps": fps, "amc_fps": amc_fps, "up_axis": up_axis,
+               "drop_first_frame": drop_first_frame}  # fmt: skip
+    settings = {"captions": None if captions is None else str(captions),
                 "joint_map": None if joint_map is None else str(joint_map),
-                "fps": fps,
-                "amc_fps": amc_fps,
-                "up_axis": up_axis,
-                "drop_first_frame": drop_first_frame,
-                "stats": str(stats),
-                "seed": seed,
-            },  # fmt: skip
-            "statistics": statistics_note,
-            "imported": len(motions),
-            "uncaptioned": len(uncaptioned),
-            "skipped": len(skipped),
-            "splits": {name: len(part) for name, part in splits.items()},
-            "physical_limits": vars(PhysicalLimits()),
-            "physical_failed": sorted(i for i in motions if not motions[i]["physical"]["passed"]),
-            "motions": motions,
-            "skipped_files": skipped,
-        }
-        text = json.dumps(report, indent=1, sort_keys=True)
-        (staging / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
-        replace_directory(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+                **options, "stats": str(stats), "seed": seed}  # fmt: skip
+    with exclusive(out_dir):
+        check_out_dir(out_dir)
+        with atomic_directory(out_dir) as staging:
+            imported = _import_all(staging, sources, captions_by_id, resolved_map, options, skipped)
+            report = _write_lists_and_report(
+                staging, *imported, skipped, given_stats, input_path, settings
+            )
+            check_out_dir(out_dir)  # nothing was added to out_dir meanwhile
+        remove_leftovers(out_dir)
     return report
 
 

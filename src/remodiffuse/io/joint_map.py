@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from remodiffuse.errors import InputError
 from remodiffuse.io.mocap_clip import MocapClip
 from remodiffuse.motion import get_skeleton
 
@@ -32,7 +33,7 @@ HUMANML3D_JOINTS: tuple[str, ...] = get_skeleton("humanml3d").joint_names
 JointMap = Mapping[str, str | Sequence[str]]
 
 
-class JointMapError(ValueError):
+class JointMapError(InputError):
     """A joint map that does not fit a file, or that does not cover the 22 HumanML3D joints."""
 
 

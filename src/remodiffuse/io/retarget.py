@@ -28,6 +28,7 @@ __all__ = [
     "detect_up_axis",
     "is_tpose_first_frame",
     "resample",
+    "resampled_length",
     "retarget_clip",
     "to_humanml3d_joints",
 ]
@@ -163,7 +164,10 @@ def retarget_clip(
     joints = apply_joint_map(clip, indices)  # (T, 22, 3) file units
     if metres_per_unit is not None and not metres_per_unit > 0:
         raise ValueError(f"metres_per_unit must be positive, got {metres_per_unit}")
-    scale = metres_per_unit or detect_metres_per_unit(joints, clip.metres_per_unit)
+    try:
+        scale = metres_per_unit or detect_metres_per_unit(joints, clip.metres_per_unit)
+    except ValueError as error:  # a skeleton of zero size
+        raise MocapFormatError(clip.source, str(error)) from None
     joints = joints * scale
     axis = detect_up_axis(joints) if up_axis == "auto" else up_axis
     axis = axis if axis[:1] in ("+", "-") else "+" + axis
@@ -196,15 +200,23 @@ def to_humanml3d_joints(
     ).joints
 
 
-def resample(joints: np.ndarray, src_fps: float, dst_fps: float = 20.0) -> np.ndarray:
-    """Linearly interpolate (T, ...) frames from src_fps to dst_fps over the same duration."""
+def resampled_length(frames: int, src_fps: float, dst_fps: float) -> int:
+    """Frames T' of `frames` frames resampled from src_fps to dst_fps (see `resample`)."""
     if not (src_fps > 0 and dst_fps > 0):
         raise ValueError(f"frame rates must be positive, got {src_fps} -> {dst_fps}")
-    joints = np.asarray(joints, dtype=np.float64)
-    frames = joints.shape[0]
     if frames == 0:
         raise ValueError("cannot resample zero frames")
-    count = int(np.floor((frames - 1) * dst_fps / src_fps + 1e-9)) + 1
+    return int(np.floor((frames - 1) * dst_fps / src_fps + 1e-9)) + 1
+
+
+def resample(joints: np.ndarray, src_fps: float, dst_fps: float = 20.0) -> np.ndarray:
+    """Linearly interpolate (T, ...) frames from src_fps to dst_fps over the same duration.
+
+    Check `resampled_length` first when the rates come from a file: T' can be far above T.
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    frames = joints.shape[0]
+    count = resampled_length(frames, src_fps, dst_fps)
     position = np.arange(count) * (src_fps / dst_fps)  # (T',) in source frames
     lower = np.minimum(np.floor(position + 1e-9).astype(int), frames - 1)
     upper = np.minimum(lower + 1, frames - 1)

@@ -1,5 +1,6 @@
 """Released (official) ReMoDiffuse weights -> `SemanticsModulatedTransformer` state dicts."""
 
+import pickle
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from remodiffuse.errors import InputError
+from remodiffuse.errors import InputError, MissingFileError
 from remodiffuse.models.config import ModelConfig, RetrievalEncoderConfig, TextPooling
 from remodiffuse.models.transformer import SemanticsModulatedTransformer
 
@@ -199,10 +200,17 @@ def load_official_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     `.npz` of arrays named by official keys.
     """
     path = Path(path)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as arrays:
-            return {key: torch.from_numpy(arrays[key]) for key in arrays.files}
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if not path.is_file():
+        raise MissingFileError(f"checkpoint={path}: no such file")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:
+                return {key: torch.from_numpy(arrays[key]) for key in arrays.files}
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise InputError(
+            f"{path}: not a readable checkpoint ({type(error).__name__}: {error})"
+        ) from None
     state_dict = checkpoint.get("state_dict", checkpoint)
     if not isinstance(state_dict, Mapping):
         raise InputError(f"{path} holds no state dict (found {type(state_dict).__name__})")

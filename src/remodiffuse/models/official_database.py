@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from remodiffuse.errors import InputError
+from remodiffuse.errors import InputError, MissingFileError
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
 
 OFFICIAL_ARRAYS = ("text_features", "captions", "motions", "m_lengths", "clip_seq_features")
@@ -28,6 +28,8 @@ def load_official_database(
     (`official-000123`), so exclusion by id skips every caption of the query's own motion.
     """
     path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"database={path}: no such file")
     with np.load(path, allow_pickle=False) as data:
         missing = [name for name in OFFICIAL_ARRAYS if name not in data.files]
         if missing:

@@ -95,7 +95,8 @@ def test_ensure_reuses_a_matching_set_and_regenerates_a_stale_one(tmp_path, monk
     metadata = read_metadata(root)
     assert (metadata["num_motions"], metadata["seed"]) == (8, 2)
     assert len((root / "all.txt").read_text().split()) == 8
-    assert not list(tmp_path.glob(".cache.*"))  # no staging or retired directories left
+    left = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    assert not left  # no staging or retired directories left
 
 
 def test_ensure_refuses_to_replace_a_foreign_directory(tmp_path):
@@ -120,7 +121,7 @@ def test_interrupted_generation_leaves_no_partial_dataset(tmp_path, monkeypatch)
     monkeypatch.setattr(writer_module, "make_entry", flaky)
     with pytest.raises(KeyboardInterrupt):
         generate_synthetic_dataset(tmp_path / "set", 10, seed=0, workers=1)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".set.lock"]  # no partial dataset
 
 
 def test_text_motion_dataset_loads_the_train_split(small_set):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +29,8 @@ import numpy as np
 
 from remodiffuse.data.synthetic.generate import MotionEntry, make_entry
 from remodiffuse.data.synthetic.primitives import PRIMITIVES
-from remodiffuse.data.writing import SPLIT_FRACTIONS, replace_directory, split_ids
+from remodiffuse.data.writing import SPLIT_FRACTIONS, split_ids
+from remodiffuse.files import atomic_directory, output_lock
 from remodiffuse.motion import mean_std
 
 __all__ = [
@@ -178,18 +178,10 @@ def generate_synthetic_dataset(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     root = Path(root).expanduser().resolve()
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
     start = time.perf_counter()
     log.info("generating %d synthetic motions (seed %d) at %s", num_motions, seed, root)
-    try:
+    with output_lock(root), atomic_directory(root) as staging:
         metadata = _write_dataset(staging, num_motions, seed, workers)
-        replace_directory(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info(
         "synthetic dataset ready at %s in %.1f s: %s (%d rejected draws)",
         root, time.perf_counter() - start, metadata["splits"], metadata["rejected"],
