@@ -176,11 +176,8 @@ class _OracleGenerator:
 
     def __init__(self, generator: MotionGenerator, test: EvaluationItems, shuffle: bool) -> None:
         self.mean, self.std, self.run_dir = generator.mean, generator.std, generator.run_dir
-        self.encoder, self.database, self.use_retrieval = (
-            generator.encoder,
-            generator.database,
-            True,
-        )
+        self.encoder, self.database = generator.encoder, generator.database
+        self.use_retrieval, self.precision = True, "fp32"
         self.test, self.shuffle = test, shuffle
         self.index_of = {caption: i for i, caption in enumerate(test.captions)}
 

@@ -46,13 +46,13 @@ def test_checkpoint_file_and_run_directory_load_the_same_weights(tiny_trained_ru
 def _retrieval_switches(generator: MotionGenerator, monkeypatch) -> list[list[bool]]:
     """Generate one motion in 3 steps; the retrieval_on rows of every network call."""
     seen = []
-    forward = generator.model.forward
+    forward = generator.model.forward_from_sums
 
-    def spy(x, t, conditions, text_on, retrieval_on, mask):
+    def spy(x, t, sums, text_on, retrieval_on, mask):
         seen.append(retrieval_on.tolist())
-        return forward(x, t, conditions, text_on, retrieval_on, mask)
+        return forward(x, t, sums, text_on, retrieval_on, mask)
 
-    monkeypatch.setattr(generator.model, "forward", spy)
+    monkeypatch.setattr(generator.model, "forward_from_sums", spy)
     generator.generate(["a person walks"], [40], seed=0, steps=3)
     return seen
 
@@ -233,3 +233,17 @@ def test_over_long_prompts_are_warned_about(generator, caplog):
         generator.generate([long_prompt, "a person walks"], [40, 40], seed=0, steps=2)
     warnings = [r.getMessage() for r in caplog.records if "longer than" in r.getMessage()]
     assert len(warnings) == 1 and "its end is cut" in warnings[0]
+
+
+def test_bf16_sampling_stays_close_to_fp32(tiny_trained_run):
+    run_dir, _ = tiny_trained_run
+    texts, lengths = ["a person walks forward", "someone jumps"], [60, 44]
+    fp32 = MotionGenerator(run_dir).generate(texts, lengths, seed=3, steps=5)
+    bf16 = MotionGenerator(run_dir, precision="bf16").generate(texts, lengths, seed=3, steps=5)
+    for a, b in zip(fp32, bf16, strict=True):
+        assert b.features.dtype == np.float32 and b.retrieved == a.retrieved
+        scale = np.abs(a.features).max()
+        error = np.abs(a.features - b.features).max() / scale
+        assert 0 < error < 0.03, f"bf16 differs from fp32 by {error:.4f} of the feature range"
+    with pytest.raises(InputError, match="precision='fp16'"):
+        MotionGenerator(run_dir, precision="fp16")

@@ -345,6 +345,7 @@ def evaluate(
         "diversity_pairs_used": pairs,
         "mm_num_samples_used": mm_samples,
         "use_retrieval": generator.use_retrieval,
+        "precision": generator.precision,
     }
     return {
         "evaluator": evaluator.name,

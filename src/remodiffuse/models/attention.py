@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from remodiffuse.models.conditions import Conditions
 from remodiffuse.models.stylization import StylizationBlock
+from remodiffuse.models.token_sums import TokenSums, attention_from_sums, token_sums
 
 MASK_VALUE = -1.0e6
 
@@ -122,3 +123,42 @@ class SemanticsModulatedAttention(nn.Module):
         )  # (B, N, C)
         y = linear_attention(self.query(h), key, value, self.num_heads)  # (B, T, C)
         return x + self.stylization(y, emb)  # (B, T, C)
+
+    def condition_sums(self, conditions: Conditions) -> tuple[TokenSums, TokenSums]:
+        """The prompt and retrieval token groups reduced once (unswitched masks), batch B."""
+        text = self.text_norm(conditions.text)  # (B, L, Ct)
+        text_sums = token_sums(
+            self.key_text(text), self.value_text(text), conditions.text_mask, self.num_heads
+        )
+        retrieval_pair = torch.cat(
+            [conditions.retrieval_motion, conditions.retrieval_text], dim=-1
+        )  # (B, R*Ts, 2Cr)
+        retrieval_sums = token_sums(
+            self.key_retrieval(self.retrieval_key_norm(retrieval_pair)),  # (B, R*Ts, C)
+            self.value_retrieval(self.retrieval_value_norm(conditions.retrieval_motion)),
+            conditions.retrieval_mask,
+            self.num_heads,
+        )
+        return text_sums, retrieval_sums
+
+    def forward_from_sums(
+        self,
+        x: torch.Tensor,
+        emb: torch.Tensor,
+        sums: tuple[TokenSums, TokenSums],
+        text_on: torch.Tensor,
+        retrieval_on: torch.Tensor,
+        motion_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """`forward` from `condition_sums` of batch B: x (n*B, T, C) branch-major, emb (n*B, TE),
+        switches (n*B,) bool, motion_mask (n*B, T) -> (n*B, T, C)."""
+        h = self.motion_norm(x)  # (n*B, T, C)
+        motion = token_sums(self.key_motion(h), self.value_motion(h), motion_mask, self.num_heads)
+        text_sums, retrieval_sums = sums
+        every_row = torch.ones_like(text_on)
+        y = attention_from_sums(
+            self.query(h),
+            [(text_sums, text_on), (retrieval_sums, retrieval_on), (motion, every_row)],
+            self.num_heads,
+        )  # (n*B, T, C)
+        return x + self.stylization(y, emb)  # (n*B, T, C)

@@ -11,7 +11,10 @@ from remodiffuse.models.config import ModelConfig
 from remodiffuse.models.feedforward import StylizedFeedForward
 from remodiffuse.models.retrieval_encoder import RetrievalEncoder
 from remodiffuse.models.timestep import TimestepEmbedding
+from remodiffuse.models.token_sums import TokenSums
 from remodiffuse.models.token_transformer import PromptTextEncoder
+
+LayerSums = tuple[TokenSums, TokenSums]  # one decoder layer's prompt and retrieval token sums
 
 
 class DecoderLayer(nn.Module):
@@ -36,6 +39,19 @@ class DecoderLayer(nn.Module):
     ) -> torch.Tensor:
         """x (B, T, C), emb (B, TE), switched conditions, motion_mask (B, T) -> (B, T, C)."""
         return self.ffn(self.attention(x, emb, conditions, motion_mask), emb)  # (B, T, C)
+
+    def forward_from_sums(
+        self,
+        x: torch.Tensor,
+        emb: torch.Tensor,
+        sums: tuple[TokenSums, TokenSums],
+        text_on: torch.Tensor,
+        retrieval_on: torch.Tensor,
+        motion_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """`forward` from the layer's condition sums (batch B, rows n*B branch-major)."""
+        h = self.attention.forward_from_sums(x, emb, sums, text_on, retrieval_on, motion_mask)
+        return self.ffn(h, emb)  # (n*B, T, C)
 
 
 class SemanticsModulatedTransformer(nn.Module):
@@ -136,6 +152,30 @@ class SemanticsModulatedTransformer(nn.Module):
         for layer in self.layers:
             h = layer(h, emb, switched, motion_mask)  # (B, T, C)
         return self.output_proj(h)  # (B, T, D)
+
+    def condition_sums(self, conditions: Conditions) -> list[LayerSums]:
+        """Every decoder layer's prompt and retrieval keys and values, reduced once per prompt
+        batch (they do not change between sampler steps); see `forward_from_sums`."""
+        return [layer.attention.condition_sums(conditions) for layer in self.layers]
+
+    def forward_from_sums(
+        self,
+        x_t: torch.Tensor,
+        timesteps: torch.Tensor,
+        sums: Sequence[LayerSums],
+        text_on: torch.Tensor,
+        retrieval_on: torch.Tensor,
+        motion_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """`forward` from `condition_sums(conditions)` of batch B: x_t (n*B, T, D) holding n
+        branches branch-major, timesteps and switches (n*B,), motion_mask (n*B, T) -> x0
+        (n*B, T, D). The same outputs as `forward` on the conditions repeated n times; a
+        switched-off group costs nothing."""
+        emb = self.time_embedding(timesteps)  # (n*B, TE)
+        h = self.embed_motion(x_t)  # (n*B, T, C)
+        for layer, layer_sums in zip(self.layers, sums, strict=True):
+            h = layer.forward_from_sums(h, emb, layer_sums, text_on, retrieval_on, motion_mask)
+        return self.output_proj(h)  # (n*B, T, D)
 
     def forward_branches(
         self,

@@ -20,7 +20,7 @@ from remodiffuse.diffusion import (
 from remodiffuse.errors import InputError
 from remodiffuse.motion import denormalize, joints_from_features
 from remodiffuse.motion.masks import length_mask
-from remodiffuse.pipeline.prompt_batch import PromptBatch
+from remodiffuse.pipeline.prompt_batch import PromptBatch, autocast
 from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
 from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
 from remodiffuse.retrieval import RetrievalDatabase
@@ -45,6 +45,7 @@ class MotionGenerator:
     mixture: a conf/mixture config (default: the run's mixture.yaml, else the released form).
     use_retrieval=False switches the retrieval condition off in every mixture branch (the
     no-retrieval baseline of the paper's Table 6, for a run trained with retrieval_dropout=1).
+    precision="bf16" runs the network under bf16 autocast (the sampler stays fp32).
     """
 
     def __init__(
@@ -54,9 +55,12 @@ class MotionGenerator:
         database: str | Path | None = None,
         mixture: Mapping[str, Any] | None = None,
         use_retrieval: bool = True,
+        precision: str = "fp32",
     ) -> None:
+        autocast(precision, torch.device(device))  # an unknown precision fails before loading
         self.model, self.config, self.run_dir = load_run(path, device)
         self.use_retrieval = use_retrieval
+        self.precision = precision
         self.device = torch.device(device)
         dataset = self.config["dataset"]
         self.skeleton = dataset["skeleton"]
@@ -85,7 +89,8 @@ class MotionGenerator:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "MotionGenerator":
-        """The generator of an entry point's ckpt, device, database, mixture, use_retrieval."""
+        """The generator of an entry point's ckpt, device, database, mixture, use_retrieval,
+        precision."""
         mixture = options.get("mixture")
         return cls(
             Path(options["ckpt"]).expanduser().resolve(),
@@ -93,6 +98,7 @@ class MotionGenerator:
             database=Path(options["database"]).resolve() if options.get("database") else None,
             mixture=plain_dict(mixture),
             use_retrieval=options.get("use_retrieval", True),
+            precision=options.get("precision", "fp32"),
         )
 
     def check_length(self, length: int) -> None:
@@ -136,7 +142,12 @@ class MotionGenerator:
         )
         mask = length_mask(torch.from_numpy(lengths), int(lengths.max()))  # (B, T)
         return PromptBatch(
-            self.model, conditions, neighbours, mask.to(self.device), self.use_retrieval
+            self.model,
+            conditions,
+            neighbours,
+            mask.to(self.device),
+            self.use_retrieval,
+            self.precision,
         )
 
     @torch.no_grad()
