@@ -135,3 +135,16 @@ def test_training_killed_mid_epoch_resumes_to_the_full_schedule(tmp_path, tiny_t
     assert result.returncode == 0, result.stderr[-3000:]
     final = _load(tmp_path / "resumed" / "checkpoints" / "last.ckpt")
     assert final["epoch"] == epochs - 1 and final["global_step"] == epochs * steps_per_epoch
+
+
+def test_bf16_preset_trains_with_fp32_weights(tmp_path, compose_train_module, tiny_training):
+    last = _train(
+        compose_train_module, tmp_path, tmp_path / "data", *tiny_training, "trainer=cpu_bf16"
+    )
+    checkpoint = _load(last)
+    weights = checkpoint["state_dict"]
+    assert all(v.dtype == torch.float32 for v in weights.values() if v.is_floating_point())
+    assert all(bool(torch.isfinite(value).all()) for value in weights.values())
+    with (last.parent.parent / "csv" / "version_0" / "metrics.csv").open() as stream:
+        losses = [float(row["train/loss"]) for row in csv.DictReader(stream) if row["train/loss"]]
+    assert losses and all(0 < loss < 10 for loss in losses)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from smt_helpers import encode, random_inputs, random_model, tiny_config
 
-from remodiffuse.models.attention import linear_attention, masked_keys, masked_values
+from remodiffuse.models.attention import linear_attention
+from remodiffuse.models.masking import masked_keys, masked_values
 from remodiffuse.models.token_sums import attention_from_sums, token_sums
 
 HEADS = 4

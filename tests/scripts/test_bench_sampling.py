@@ -10,7 +10,7 @@ import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_sampling.py"
-METHODS = {"library-ddim", "released-ddim", "library-dpm++3", "library-dpm++4"}
+METHODS = {"library-ddim", "released-ddim", "library-ddim-bf16", "library-dpm++3", "library-dpm++4"}
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,8 @@ def test_library_and_released_outputs_match(report):
     assert len(library) == 8
     assert all(0.0 <= r["max_abs_diff_vs_released"] <= 1e-5 for r in library)
     assert data["outputs_match"] and data["max_abs_diff"] <= 1e-5
+    bf16 = [r for r in data["rows"] if r["method"] == "library-ddim-bf16"]
+    assert len(bf16) == 8 and all(0 < r["relative_diff_vs_released"] < 0.05 for r in bf16)
 
 
 def test_ratios_are_side_by_side_and_subsets_labelled(report):

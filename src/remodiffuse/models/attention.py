@@ -1,7 +1,7 @@
 """Efficient (linear) attention: the retrieved-motion encoder's self-attention and SMA.
 
 Per head, Y = softmax_features(Q) (softmax_tokens(K)^T V), without 1/sqrt(d) scaling. Masked
-tokens get MASK_VALUE added to their keys and their values zeroed, so they do not contribute.
+tokens get `masking.MASK_VALUE` added to their keys and their values zeroed: they do not count.
 """
 
 import torch
@@ -9,10 +9,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from remodiffuse.models.conditions import Conditions
+from remodiffuse.models.masking import masked_keys, masked_values
 from remodiffuse.models.stylization import StylizationBlock
 from remodiffuse.models.token_sums import TokenSums, attention_from_sums, token_sums
-
-MASK_VALUE = -1.0e6
 
 
 def linear_attention(
@@ -26,16 +25,6 @@ def linear_attention(
     v = value.view(batch, tokens, num_heads, -1)  # (B, N, H, d)
     context = torch.einsum("bnhd,bnhl->bhdl", k, v)  # (B, H, d, d)
     return torch.einsum("bnhd,bhdl->bnhl", q, context).reshape(batch, frames, width)  # (B, T, C)
-
-
-def masked_keys(key: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """key (B, N, C) with MASK_VALUE added where valid (B, N) is False."""
-    return key + (~valid).to(key.dtype)[..., None] * MASK_VALUE  # (B, N, C)
-
-
-def masked_values(value: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """value (B, N, C) zeroed where valid (B, N) is False."""
-    return value * valid.to(value.dtype)[..., None]  # (B, N, C)
 
 
 class EfficientSelfAttention(nn.Module):
