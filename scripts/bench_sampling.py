@@ -469,13 +469,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "sampling: library path vs released sampler (random weights)",
         "quick": setting.quick,
-        "torch_threads": torch.get_num_threads(),
-        "torch_interop_threads": torch.get_num_interop_threads(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
+        **machine_facts(),
         "load_average_before": list(load_before),
         "load_average_after": list(os.getloadavg()),
         "wall_seconds": time.perf_counter() - started,
@@ -492,6 +486,26 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "outputs_match": max(diffs) <= TOLERANCE,
         "rows": rows,
     }
+
+
+def machine_facts() -> dict[str, Any]:
+    """What the timings depend on besides the code: threads, wait policy, versions, cores."""
+    return {
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def write_report(report: dict[str, Any], out: Path | None) -> None:
+    """Write the report as JSON to out (if given)."""
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -565,9 +579,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     report = run_benchmark(args)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(report, args.out)
     print(markdown(report))
     if not report["outputs_match"]:  # after writing the report, so the timings are kept
         raise AssertionError(

@@ -18,8 +18,6 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as bench_sampling.py: before torch loads
 
 import argparse
-import json
-import platform
 import statistics
 import sys
 import time
@@ -30,7 +28,14 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sampling import Inputs, model_config, random_inputs, random_model  # noqa: E402
+from bench_sampling import (  # noqa: E402
+    Inputs,
+    machine_facts,
+    model_config,
+    random_inputs,
+    random_model,
+    write_report,
+)
 
 from remodiffuse.diffusion import GaussianDiffusion  # noqa: E402
 from remodiffuse.motion.masks import length_mask  # noqa: E402
@@ -109,11 +114,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "batch": args.batch,
         "lengths": lengths.tolist(),
         "padded_to": frames,
-        "torch_threads": torch.get_num_threads(),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
+        **machine_facts(),
         "load_average_before": list(load_before),
         "load_average_after": list(os.getloadavg()),
         "warmup_iterations": args.warmup,
@@ -160,9 +161,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     report = run_benchmark(args)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(report, args.out)
     print(markdown(report))
     return report
 

@@ -138,6 +138,8 @@ def test_training_killed_mid_epoch_resumes_to_the_full_schedule(tmp_path, tiny_t
 
 
 def test_bf16_preset_trains_with_fp32_weights(tmp_path, compose_train_module, tiny_training):
+    composed = compose_train_module(tmp_path / "composed", "trainer=cpu_bf16")
+    assert composed.trainer.precision == "bf16-mixed" and composed.trainer.accelerator == "cpu"
     last = _train(
         compose_train_module, tmp_path, tmp_path / "data", *tiny_training, "trainer=cpu_bf16"
     )
