@@ -8,6 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
+from rich.progress import Progress
 
 from remodiffuse.configs import config_dir
 from remodiffuse.data import TextMotionDataset
@@ -22,6 +23,7 @@ from remodiffuse.evaluation import (
     evaluate,
     padded,
 )
+from remodiffuse.evaluation.protocol import _Generation
 from remodiffuse.evaluators import EvaluatorFileError
 from remodiffuse.pipeline import MotionGenerator
 
@@ -181,7 +183,7 @@ class _OracleGenerator:
         self.test, self.shuffle = test, shuffle
         self.index_of = {caption: i for i, caption in enumerate(test.captions)}
 
-    def generate(self, texts, lengths, seed=0, steps=None):
+    def generate(self, texts, lengths, seed=0, steps=None, sampler=None):
         rng = np.random.default_rng(seed)
         results = []
         for text in texts:
@@ -220,3 +222,40 @@ def test_shuffled_motions_score_near_chance(tiny_trained_run, oracle_test) -> No
     real, shuffled = _oracle_rows(tiny_trained_run, oracle_test, shuffle=True)
     chance_top3 = 3 / 32
     assert shuffled["r_precision_top3"]["mean"] < 2 * chance_top3 < real["r_precision_top3"]["mean"]
+
+
+class _LabelGenerator:
+    """'Generates' caption i as a motion whose every value is i; records each call's lengths."""
+
+    mean, std = np.zeros(3), np.ones(3)
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def generate(self, texts, lengths, seed=0, steps=None, sampler=None):
+        self.calls.append(list(lengths))
+        return [
+            SimpleNamespace(features=np.full((length, 3), float(text)))
+            for text, length in zip(texts, lengths, strict=True)
+        ]
+
+
+@pytest.mark.parametrize("bucket", [True, False])
+def test_generation_buckets_by_length_and_keeps_the_callers_order(bucket) -> None:
+    lengths = np.random.default_rng(0).integers(40, 197, size=50)  # (Q,)
+    generator = _LabelGenerator()
+    settings = EvaluationSettings(batch_size=8, bucket_by_length=bucket)
+    with Progress(disable=True) as progress:
+        motions = _Generation(generator, settings, progress)(
+            [str(i) for i in range(50)], lengths, np.random.default_rng(1), "test"
+        )
+    for i, motion in enumerate(motions):
+        assert motion.shape == (lengths[i], 3) and np.all(motion == i)
+    generated = np.concatenate(generator.calls)
+    padded_frames = sum(max(call) * len(call) for call in generator.calls)
+    if bucket:
+        assert np.array_equal(generated, np.sort(lengths))
+        assert padded_frames < 1.15 * lengths.sum()
+    else:
+        assert np.array_equal(generated, lengths)
+        assert padded_frames > 1.2 * lengths.sum()

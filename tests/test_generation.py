@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from remodiffuse.diffusion.samplers import DPMSolverPlusPlusSampler
 from remodiffuse.errors import InputError
 from remodiffuse.export.generated import GeneratedWriter
 from remodiffuse.io import read_bvh
@@ -33,6 +34,18 @@ def test_same_seed_same_motion_and_lengths_respected(generator):
         np.testing.assert_array_equal(a.features, b.features)
         assert not np.allclose(a.features, c.features)
         assert len(a.retrieved) == 2 and all(isinstance(x, str) for x in a.retrieved)
+
+
+def test_sampler_option_overrides_the_runs_sampler(generator):
+    texts, lengths = ["a person walks forward"], [48]
+    run_default = generator.generate(texts, lengths, seed=1, steps=4)[0].features
+    ddim = generator.generate(texts, lengths, seed=1, steps=4, sampler="ddim")[0].features
+    dpm = generator.generate(texts, lengths, seed=1, steps=4, sampler="dpm_solver++")[0].features
+    np.testing.assert_array_equal(run_default, ddim)  # the tiny run samples with DDIM
+    assert isinstance(generator.sampler(4, "dpm_solver++"), DPMSolverPlusPlusSampler)
+    assert np.isfinite(dpm).all() and not np.array_equal(dpm, ddim)
+    with pytest.raises(InputError, match="unknown sampler 'euler'"):
+        generator.generate(texts, lengths, steps=4, sampler="euler")
 
 
 def test_checkpoint_file_and_run_directory_load_the_same_weights(tiny_trained_run, generator):
@@ -161,7 +174,8 @@ def test_generate_cli_writes_the_files(tiny_trained_run, tmp_path):
             "text=a person kicks with the right leg",
             "length=48",
             "num_samples=2",
-            "steps=4",
+            "sampler=dpm_solver++",
+            "steps=logsnr4",
             f"out_dir={out}",
         ],
         check=True,

@@ -23,8 +23,7 @@ def main(cfg: DictConfig) -> None:
     generator = MotionGenerator.from_options(cfg)
     for prompt in prompts:
         generator.check_length(prompt.length)
-    sampler_steps = cfg.steps
-    generator.sampler(sampler_steps)  # a bad steps= fails before anything is written
+    generator.sampler(cfg.steps, cfg.sampler)  # a bad steps= fails before anything is written
     dataset = generator.config["dataset"]
     writer = GeneratedWriter(
         to_absolute_path(cfg.out_dir), dataset["skeleton"], dataset["fps"], cfg.render
@@ -34,7 +33,8 @@ def main(cfg: DictConfig) -> None:
             [prompt.text for prompt in batch],
             [prompt.length for prompt in batch],
             seed=seed + index,
-            steps=sampler_steps,
+            steps=cfg.steps,
+            sampler=cfg.sampler,
         )
         for path in writer.write(motions):
             print(path)

@@ -25,10 +25,13 @@ def build_diffusion(cfg: Mapping[str, Any]) -> GaussianDiffusion:
 
 
 def build_sampler(
-    cfg: Mapping[str, Any], diffusion: GaussianDiffusion, steps: Spacing | None = None
+    cfg: Mapping[str, Any],
+    diffusion: GaussianDiffusion,
+    steps: Spacing | None = None,
+    name: str | None = None,
 ) -> Sampler:
-    """cfg.sampler on cfg.respacing (or `steps`), with that sampler's options from cfg."""
-    name = cfg["sampler"]
+    """cfg.sampler (or `name`) on cfg.respacing (or `steps`), with its options from cfg."""
+    name = name or cfg["sampler"]
     if name not in SAMPLERS:
         raise InputError(f"unknown sampler {name!r}; choose one of {sorted(SAMPLERS)}")
     options = {key: cfg[key] for key in SAMPLER_OPTIONS[name] if cfg.get(key) is not None}

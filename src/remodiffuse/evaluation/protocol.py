@@ -62,7 +62,9 @@ class EvaluationSettings:
     seed: int = 0
     num_test: int | None = None  # first num_test test items (None = all)
     steps: int | str | None = None  # sampler steps (None = the run's respacing)
+    sampler: str | None = None  # sampler name (None = the run's)
     batch_size: int = 32  # prompts per generate call and motions per evaluator call
+    bucket_by_length: bool = True  # batch prompts of similar length (less padding)
     rprecision_batch_size: int = 32
     drop_last: bool = True
     diversity_pairs: int = 300
@@ -170,7 +172,11 @@ def caption_rareness(generator: MotionGenerator, captions: list[str]) -> np.ndar
 
 
 class _Generation:
-    """Generated motions in the model's normalisation, batched, with a progress bar."""
+    """Generated motions in the model's normalisation, batched, with a progress bar.
+
+    With bucket_by_length, each batch takes prompts of neighbouring lengths (the batch is
+    padded to its longest motion); the motions come back in the callers' order either way.
+    """
 
     def __init__(
         self, generator: MotionGenerator, settings: EvaluationSettings, progress: Progress
@@ -184,22 +190,27 @@ class _Generation:
     ) -> list[np.ndarray]:
         """One (T_i, D) normalised motion per caption; one seed per batch drawn from rng."""
         size = self.settings.batch_size
+        order = (
+            np.argsort(lengths, kind="stable")
+            if self.settings.bucket_by_length
+            else np.arange(len(captions))
+        )  # (Q,) generation order
         task = self.progress.add_task(label, total=len(captions))
-        motions = []
+        motions: list[np.ndarray] = [np.empty(0)] * len(captions)
         for start in range(0, len(captions), size):
+            rows = order[start : start + size]  # (b,)
             seed = int(rng.integers(2**31))
             generated = self.generator.generate(
-                captions[start : start + size],
-                lengths[start : start + size].tolist(),
+                [captions[row] for row in rows],
+                lengths[rows].tolist(),
                 seed=seed,
                 steps=self.settings.steps,
+                sampler=self.settings.sampler,
             )
-            motions.extend(
-                normalize(sample.features, self.generator.mean, self.generator.std).astype(
-                    np.float32
-                )
-                for sample in generated
-            )
+            for row, sample in zip(rows, generated, strict=True):
+                motions[row] = normalize(
+                    sample.features, self.generator.mean, self.generator.std
+                ).astype(np.float32)
             self.progress.advance(task, len(generated))
         self.progress.remove_task(task)
         return motions

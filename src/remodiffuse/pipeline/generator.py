@@ -109,12 +109,13 @@ class MotionGenerator:
                 f"[{self.min_length}, {self.max_length}] frames"
             )
 
-    def sampler(self, steps: int | str | None = None):
-        """The run's sampler (its respacing, or `steps`); InputError for an unusable `steps`."""
+    def sampler(self, steps: int | str | None = None, name: str | None = None):
+        """The run's sampler, or the sampler `name`, on the run's respacing or `steps`;
+        InputError for an unusable `steps`."""
         if isinstance(steps, bool) or (isinstance(steps, int) and steps < 1):
             raise InputError(f"steps={steps!r}: need at least 1 sampler step")
         try:
-            return build_sampler(self.config["diffusion"], self.diffusion, steps=steps)
+            return build_sampler(self.config["diffusion"], self.diffusion, steps=steps, name=name)
         except ValueError as error:
             raise InputError(f"steps={steps!r}: {error}") from None
 
@@ -157,8 +158,10 @@ class MotionGenerator:
         lengths: Sequence[int],
         seed: int = 0,
         steps: int | str | None = None,
+        sampler: str | None = None,
     ) -> list[GeneratedMotion]:
-        """One motion per (text, length); the same seed gives the same motions."""
+        """One motion per (text, length); the same seed gives the same motions. steps and
+        sampler override the run's respacing and sampler (see `MotionGenerator.sampler`)."""
         for length in lengths:
             self.check_length(int(length))
         for row in self.encoder.truncated(texts):
@@ -168,7 +171,7 @@ class MotionGenerator:
                 self.encoder.max_tokens,
             )
         prompts = self.prompt_batch(texts, lengths)
-        sampler = self.sampler(steps)
+        sampler = self.sampler(steps, name=sampler)
         self.mixture.reset(seed)
         generator = torch.Generator().manual_seed(seed)
         shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
