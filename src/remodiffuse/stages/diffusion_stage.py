@@ -1,7 +1,7 @@
 """Training of the Semantics-Modulated Transformer as an x0-predicting diffusion model."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,13 @@ from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.diffusion import GaussianDiffusion, build_diffusion
 from remodiffuse.models import ModelConfig, SemanticsModulatedTransformer
 from remodiffuse.pipeline import DATABASE_DIR, save_database, save_pretrained, save_statistics
+from remodiffuse.stages.condition_dropout import ConditionDropout
 from remodiffuse.stages.conditioning import RetrievalConditioner, build_conditioner
 
 
 class DiffusionStage(LightningModule):
-    """Masked x0 loss with independent 10% text / 10% retrieval dropout (released recipe).
+    """Masked x0 loss with condition dropout: independent 10% text / 10% retrieval drops
+    (released recipe), or a categorical over the four branches (`branch_probabilities`).
 
     Conditions come from `RetrievalConditioner` (built in `setup` from the data module's splits),
     so training never runs the text encoder. Rank zero writes mean.npy, std.npy and database/ into
@@ -35,6 +37,7 @@ class DiffusionStage(LightningModule):
         weight_decay: float = 0.0,
         text_dropout: float = 0.1,
         retrieval_dropout: float = 0.1,
+        branch_probabilities: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
@@ -49,7 +52,13 @@ class DiffusionStage(LightningModule):
                 "weight_decay": weight_decay,
                 "text_dropout": text_dropout,
                 "retrieval_dropout": retrieval_dropout,
+                "branch_probabilities": None
+                if branch_probabilities is None
+                else [float(p) for p in branch_probabilities],
             }
+        )
+        self.condition_dropout = ConditionDropout(
+            text_dropout, retrieval_dropout, self.hparams.branch_probabilities
         )
         self.model = SemanticsModulatedTransformer(ModelConfig.from_dict(self.hparams.model))
         self.diffusion = build_diffusion(self.hparams.diffusion)
@@ -78,9 +87,7 @@ class DiffusionStage(LightningModule):
         batch_size = shape[0]
         t = self.diffusion.sample_timesteps(batch_size, generator=generator)  # (B,)
         noise = torch.randn(shape, generator=generator)  # (B, T, D)
-        keep = torch.rand(batch_size, 2, generator=generator)  # (B, 2)
-        text_on = keep[:, 0] >= self.hparams.text_dropout  # (B,)
-        retrieval_on = keep[:, 1] >= self.hparams.retrieval_dropout  # (B,)
+        text_on, retrieval_on = self.condition_dropout.draw(batch_size, generator)  # (B,), (B,)
         return t, noise, text_on, retrieval_on
 
     def _loss(self, batch: Mapping[str, Any], split: str, generator: torch.Generator | None):
