@@ -80,8 +80,10 @@ def brute_force(
     k: int,
     lam: float,
     excluded: set[int] = frozenset(),
+    distinct: bool = False,
 ) -> tuple[list[int], list[float]]:
-    """Score every entry by Eq. 4 and sort by (-score, index)."""
+    """Score every entry by Eq. 4 and sort by (-score, index); with distinct, keep the first
+    entry of each motion id in that order."""
     q = unit_rows(query[None])[0].astype(np.float64)
     scores = {}
     for i in range(len(database)):
@@ -91,7 +93,11 @@ def brute_force(
         entry_length = int(database.lengths[i])
         gap = abs(entry_length - length) / max(entry_length, length)
         scores[i] = cosine * np.exp(-lam * gap)
-    best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+    ranked = sorted(scores, key=lambda i: (-scores[i], i))
+    if distinct:
+        seen: set[str] = set()
+        ranked = [i for i in ranked if not (database.ids[i] in seen or seen.add(database.ids[i]))]
+    best = ranked[:k]
     return best, [scores[i] for i in best]
 
 

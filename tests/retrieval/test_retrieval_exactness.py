@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from retrieval_reference import brute_force, excluded_entries, make_tied_data
 
+from remodiffuse.errors import InputError
 from remodiffuse.retrieval import RetrievalDatabase
 from remodiffuse.retrieval.scoring import score_upper_bound
 
 
-def assert_matches_brute_force(database, data, k, lam, exclude):
+def assert_matches_brute_force(database, data, k, lam, exclude, distinct=False):
     exclude_ids = data.query_ids if exclude == "id" else None
     found, scores = database.query(
         data.queries, data.query_lengths, k=k, lam=lam, exclude_ids=exclude_ids, exclude=exclude
@@ -16,7 +17,9 @@ def assert_matches_brute_force(database, data, k, lam, exclude):
     assert found.shape == scores.shape == (len(data.queries), k)
     for q, (query, length) in enumerate(zip(data.queries, data.query_lengths, strict=True)):
         excluded = excluded_entries(database, exclude, data.query_ids[q], int(length))
-        expected, expected_scores = brute_force(database, query, int(length), k, lam, excluded)
+        expected, expected_scores = brute_force(
+            database, query, int(length), k, lam, excluded, distinct
+        )
         assert found[q].tolist() == expected, f"query {q}"
         np.testing.assert_allclose(scores[q], expected_scores, rtol=1e-12, atol=1e-15)
 
@@ -28,6 +31,24 @@ def assert_matches_brute_force(database, data, k, lam, exclude):
 def test_exact_query_equals_brute_force(tied_data, k, lam, exclude, candidates):
     database = tied_data.build(candidates=candidates)
     assert_matches_brute_force(database, tied_data, k, lam, exclude)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+@pytest.mark.parametrize("exclude", ["none", "id", "length"])
+@pytest.mark.parametrize("candidates", [1, 3, 1000])
+def test_distinct_motions_query_equals_brute_force(tied_data, k, exclude, candidates):
+    database = tied_data.build(candidates=candidates, distinct_motions=True)
+    assert_matches_brute_force(database, tied_data, k, 0.1, exclude, distinct=True)
+    found, _ = database.query(tied_data.queries, tied_data.query_lengths, k=k, exclude="none")
+    for row in found:
+        assert len({database.ids[i] for i in row}) == k  # k motions, not k captions
+
+
+def test_distinct_motions_fewer_than_k_is_an_input_error(tied_data):
+    database = tied_data.build(distinct_motions=True)
+    motions = len(set(tied_data.ids))
+    with pytest.raises(InputError, match=f"only {motions} distinct motions"):
+        database.query(tied_data.queries[:1], [40], k=motions + 1, exclude="none")
 
 
 @pytest.mark.parametrize("seed,dim", [(1, 33), (2, 8)])

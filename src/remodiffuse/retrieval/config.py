@@ -20,11 +20,14 @@ class RetrievalConfig:
 
     `candidates` is M, the number of FAISS neighbours re-ranked by the full Eq. 4 score (the first
     M of the widening search when `exact`). `exclude` is the rule of the training neighbours.
+    `distinct_motions` takes the k best distinct motions (one caption each, the best scored)
+    instead of the k best entries, which may be two captions of one motion (released).
     """
 
     num_retrieval: int = 2
     lam: float = 0.1
     exclude: ExcludeMode = "id"
+    distinct_motions: bool = False
     index: IndexKind = "flat"
     exact: bool = True
     candidates: int = 64

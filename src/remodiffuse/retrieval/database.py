@@ -207,6 +207,7 @@ class RetrievalDatabase:
             exclusion,
             self.config.candidates,
             self.config.exact,
+            self._motion_ids.entries.keys if self.config.distinct_motions else None,
         )
 
     def precompute_training_neighbours(self) -> tuple[np.ndarray, np.ndarray]:
@@ -224,6 +225,7 @@ class RetrievalDatabase:
             "k": self.config.num_retrieval,
             "lam": self.config.lam,
             "exclude": exclude,
+            "distinct_motions": self.config.distinct_motions,
         }
         return self._neighbours, self._neighbour_scores
 

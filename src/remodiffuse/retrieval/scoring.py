@@ -49,6 +49,21 @@ def score_upper_bound(cosine: np.ndarray, lam: float) -> np.ndarray:
     return np.where(cosine >= 0, cosine, cosine * np.exp(-lam))
 
 
+def repeated_keys(scores: np.ndarray, entries: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(P, M) True where the row holds a better entry of the same key (higher score, or an equal
+    score at a lower entry index): masking these leaves one entry per key, its best."""
+    rows = np.broadcast_to(np.arange(scores.shape[0])[:, None], scores.shape).ravel()
+    flat_keys = keys.ravel()
+    order = np.lexsort((entries.ravel(), -scores.ravel(), flat_keys, rows))  # row, key, best first
+    first = np.ones(order.size, bool)
+    first[1:] = (rows[order][1:] != rows[order][:-1]) | (
+        flat_keys[order][1:] != flat_keys[order][:-1]
+    )
+    repeated = np.empty(order.size, bool)
+    repeated[order] = ~first
+    return repeated.reshape(scores.shape)
+
+
 def top_k(scores: np.ndarray, entries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the k best (entry, score) pairs by score, ties to the lower entry index.
 
