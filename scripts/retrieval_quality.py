@@ -3,8 +3,10 @@
 The paper scores retrieved motions by FID for several lambda (Eq. 4 balances caption similarity
 against the length term exp(-lam * |l_i - L| / max(l_i, L))). The synthetic dataset knows what each
 motion shows, so here the retrieved motions are scored directly: how often they share the query
-motion's action primitives (any label, Jaccard overlap of the label sets, same first primitive)
-and how close their lengths are to the query length. A baseline row scores random database entries.
+motion's action primitives (any label, Jaccard overlap of the label sets, same first primitive,
+the same primitive sequence in order), how close their lengths are to the query length, and how
+often two of a query's k neighbours are captions of one motion. A baseline row scores random
+database entries. --distinct-motions retrieves k distinct motions (retrieval.distinct_motions).
 
 Two query groups: the captions of --split (test) against the train-split database with nothing
 excluded (as evaluation retrieves), and the train captions against the same database with their
@@ -48,12 +50,15 @@ FRACTION_KEYS = (
     "share_any_primitive",
     "primitive_jaccard",
     "same_first_primitive",
+    "same_sequence",
     "relative_length_gap",
 )
 COLUMNS = (
     ("share_any_primitive", "share any", "{:.3f}"),
     ("primitive_jaccard", "Jaccard", "{:.3f}"),
     ("same_first_primitive", "same first", "{:.3f}"),
+    ("same_sequence", "same sequence", "{:.3f}"),
+    ("repeated_motion", "one motion twice", "{:.3f}"),
     ("relative_length_gap", "rel. length gap", "{:.3f}"),
     ("abs_length_gap_frames", "length gap (frames)", "{:.1f}"),
     ("mean_cosine", "caption cosine", "{:.3f}"),
@@ -84,6 +89,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--cache-dir", type=Path, default=None, help="text-feature cache (default <root>/../cache)"
     )
     parser.add_argument("--k", type=int, default=2, help="motions retrieved per query")
+    parser.add_argument(
+        "--distinct-motions", action="store_true", help="k distinct motions per query"
+    )
     parser.add_argument("--lams", type=parse_lams, default=parse_lams(DEFAULT_LAMS))
     parser.add_argument("--split", default="test", help="split whose captions query the database")
     parser.add_argument("--out-json", type=Path, default=Path("retrieval_quality.json"))
@@ -102,17 +110,21 @@ def caption_table(dataset: TextMotionDataset) -> tuple[list[str], list[str], np.
 
 
 def label_matrix(
-    motion_ids: Sequence[str], motions: dict[str, dict], labels: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(N, P) bool: motion uses primitive label p; (N,) int64 index of its first primitive."""
+    motion_ids: Sequence[str], motions: dict[str, dict], labels: list[str], sequences: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, P) bool: motion uses primitive label p; (N,) int64 index of its first primitive;
+    (N,) int64 code of its label sequence (codes shared through `sequences` across splits)."""
     column = {label: p for p, label in enumerate(labels)}
     uses = np.zeros((len(motion_ids), len(labels)), bool)
     first = np.empty(len(motion_ids), np.int64)
+    sequence = np.empty(len(motion_ids), np.int64)
     for row, motion_id in enumerate(motion_ids):
         primitives = motions[motion_id]["primitives"]
         uses[row, [column[p["label"]] for p in primitives]] = True
         first[row] = column[primitives[0]["label"]]
-    return uses, first
+        order = tuple(p["label"] for p in primitives)
+        sequence[row] = sequences.setdefault(order, len(sequences))
+    return uses, first, sequence
 
 
 def pair_metrics(
@@ -132,10 +144,17 @@ def pair_metrics(
         "share_any_primitive": common > 0,
         "primitive_jaccard": common / union,
         "same_first_primitive": database["first"][pairs] == query["first"][:, None],
+        "same_sequence": database["sequence"][pairs] == query["sequence"][:, None],
         "relative_length_gap": gap / np.maximum(d_len, q_len),
         "abs_length_gap_frames": gap,
     }
     return {name: float(np.mean(value[keep])) for name, value in values.items()}
+
+
+def repeated_motion_rate(ids: np.ndarray) -> float:
+    """Fraction of queries (rows of (Q, k) motion ids) holding one motion more than once."""
+    ordered = np.sort(ids, axis=1)
+    return float((ordered[:, 1:] == ordered[:, :-1]).any(axis=1).mean())
 
 
 def evaluate_group(
@@ -165,6 +184,7 @@ def evaluate_group(
             {
                 "lam": float(lam),
                 **pair_metrics(query, database, found, True),
+                "repeated_motion": repeated_motion_rate(database["ids"][found]),
                 "mean_cosine": float(cosine.mean()),
             }
         )
@@ -178,6 +198,7 @@ def evaluate_group(
     cosine = np.einsum("qd,qrd->qr", query["features"], database["features"][draws])
     baseline = {
         **pair_metrics(query, database, draws, keep),
+        "repeated_motion": repeated_motion_rate(database["ids"][draws[:, :k]]),
         "mean_cosine": float(cosine[np.broadcast_to(keep, draws.shape)].mean()),
     }
     return {
@@ -288,17 +309,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     metadata = read_metadata(root)
     labels = list(metadata["primitive_labels"])
     encoder = build_text_encoder("minilm")
-    db, tables = None, {}
+    db, tables, sequences = None, {}, {}
     for split in dict.fromkeys(["train", args.split]):
         captions, ids, lengths = caption_table(TextMotionDataset(root, split))
         features = np.asarray(cached_text_features(encoder, captions, cache_dir).sentence)
-        uses, first = label_matrix(ids, metadata["motions"], labels)
+        uses, first, sequence = label_matrix(ids, metadata["motions"], labels, sequences)
         tables[split] = {
             "ids": np.asarray(ids),
             "lengths": lengths,
             "features": features,
             "uses": uses,
             "first": first,
+            "sequence": sequence,
         }
         if split == "train":
             db = RetrievalDatabase.build(
@@ -307,7 +329,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 features,
                 lengths,
                 encoder.identity,
-                config=RetrievalConfig(num_retrieval=args.k),
+                config=RetrievalConfig(
+                    num_retrieval=args.k, distinct_motions=args.distinct_motions
+                ),
             )
     rng = np.random.default_rng(args.seed)
     train = tables["train"]
@@ -322,6 +346,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "num_motions": args.num_motions,
         "seed": args.seed,
         "k": args.k,
+        "distinct_motions": args.distinct_motions,
         "lams": [float(lam) for lam in args.lams],
         "split": args.split,
         "database": {

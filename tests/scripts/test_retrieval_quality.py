@@ -12,6 +12,8 @@ BOUNDED = (
     "share_any_primitive",
     "primitive_jaccard",
     "same_first_primitive",
+    "same_sequence",
+    "repeated_motion",
     "relative_length_gap",
 )
 
@@ -71,3 +73,16 @@ def test_json_has_sorted_keys(report):
     _, out_json, _ = report
     text = out_json.read_text()
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2) + "\n"
+
+
+def test_distinct_motions_never_retrieve_one_motion_twice(report, tmp_path):
+    results, _, _ = report
+    main = runpy.run_path(str(SCRIPT))["main"]
+    root = Path(results["root"])
+    distinct = main(["--root", str(root), "--num-motions", "40", "--lams", "0.1",
+                     "--distinct-motions", "--out-json", str(tmp_path / "d.json"),
+                     "--out-png", str(tmp_path / "d.png")])  # fmt: skip
+    assert distinct["distinct_motions"] and not results["distinct_motions"]
+    for group in distinct["groups"].values():
+        assert group["by_lam"][0]["repeated_motion"] == 0.0
+    assert any(g["by_lam"][2]["repeated_motion"] > 0 for g in results["groups"].values())
