@@ -179,7 +179,7 @@ class _OracleGenerator:
     def __init__(self, generator: MotionGenerator, test: EvaluationItems, shuffle: bool) -> None:
         self.mean, self.std, self.run_dir = generator.mean, generator.std, generator.run_dir
         self.encoder, self.database = generator.encoder, generator.database
-        self.use_retrieval, self.precision = True, "fp32"
+        self.use_retrieval, self.precision, self.neighbours = True, "fp32", "retrieved"
         self.test, self.shuffle = test, shuffle
         self.index_of = {caption: i for i, caption in enumerate(test.captions)}
 

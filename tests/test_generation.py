@@ -48,6 +48,20 @@ def test_sampler_option_overrides_the_runs_sampler(generator):
         generator.generate(texts, lengths, steps=4, sampler="euler")
 
 
+def test_shuffled_neighbours_are_random_entries_other_than_the_retrieved(tiny_trained_run):
+    texts, lengths = ["a person walks forward", "a person jumps"], [48, 40]
+    retrieved = MotionGenerator(tiny_trained_run[0]).prompt_batch(texts, lengths).neighbours
+    shuffled = MotionGenerator(tiny_trained_run[0], neighbours="shuffled")
+    first = shuffled.prompt_batch(texts, lengths, seed=3).neighbours  # (B, k)
+    again = shuffled.prompt_batch(texts, lengths, seed=3).neighbours
+    other = shuffled.prompt_batch(texts, lengths, seed=4).neighbours
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert not (first[..., None] == retrieved[:, None, :]).any()
+    with pytest.raises(InputError, match="neighbours must be one of"):
+        MotionGenerator(tiny_trained_run[0], neighbours="random")
+
+
 def test_checkpoint_file_and_run_directory_load_the_same_weights(tiny_trained_run, generator):
     _, last = tiny_trained_run
     from_checkpoint = MotionGenerator(last)

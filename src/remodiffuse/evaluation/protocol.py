@@ -356,6 +356,7 @@ def evaluate(
         "diversity_pairs_used": pairs,
         "mm_num_samples_used": mm_samples,
         "use_retrieval": generator.use_retrieval,
+        "neighbours": generator.neighbours,
         "precision": generator.precision,
     }
     return {

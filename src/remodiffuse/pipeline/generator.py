@@ -21,11 +21,17 @@ from remodiffuse.errors import InputError
 from remodiffuse.motion import denormalize, joints_from_features
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline.prompt_batch import PromptBatch, autocast
-from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
+from remodiffuse.pipeline.retrieval_conditions import (
+    encode_retrieved,
+    query_neighbours,
+    shuffled_neighbours,
+)
 from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
 from remodiffuse.retrieval import RetrievalDatabase
 
 log = logging.getLogger(__name__)
+
+NEIGHBOUR_MODES = ("retrieved", "shuffled")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class MotionGenerator:
     mixture: a conf/mixture config (default: the run's mixture.yaml, else the released form).
     use_retrieval=False switches the retrieval condition off in every mixture branch (the
     no-retrieval baseline of the paper's Table 6, for a run trained with retrieval_dropout=1).
+    neighbours="shuffled" replaces each prompt's retrieved entries by random database entries
+    (none of them retrieved for it; drawn from the generation seed): the control that shows
+    what the retrieved motions' content adds.
     precision="bf16" runs the network under bf16 autocast (the sampler stays fp32).
     """
 
@@ -56,8 +65,12 @@ class MotionGenerator:
         mixture: Mapping[str, Any] | None = None,
         use_retrieval: bool = True,
         precision: str = "fp32",
+        neighbours: str = "retrieved",
     ) -> None:
         autocast(precision, torch.device(device))  # an unknown precision fails before loading
+        if neighbours not in NEIGHBOUR_MODES:
+            raise InputError(f"neighbours must be one of {NEIGHBOUR_MODES}, got {neighbours!r}")
+        self.neighbours = neighbours
         self.model, self.config, self.run_dir = load_run(path, device)
         self.use_retrieval = use_retrieval
         self.precision = precision
@@ -90,7 +103,7 @@ class MotionGenerator:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "MotionGenerator":
         """The generator of an entry point's ckpt, device, database, mixture, use_retrieval,
-        precision."""
+        precision, neighbours."""
         mixture = options.get("mixture")
         return cls(
             Path(options["ckpt"]).expanduser().resolve(),
@@ -99,6 +112,7 @@ class MotionGenerator:
             mixture=plain_dict(mixture),
             use_retrieval=options.get("use_retrieval", True),
             precision=options.get("precision", "fp32"),
+            neighbours=options.get("neighbours", "retrieved"),
         )
 
     def check_length(self, length: int) -> None:
@@ -124,14 +138,20 @@ class MotionGenerator:
         texts: Sequence[str],
         lengths: Sequence[int] | np.ndarray,
         motion_ids: Sequence[str] | None = None,
+        seed: int = 0,
     ) -> PromptBatch:
         """Encode prompts, retrieve (excluding `motion_ids`' own motions when given) and encode
-        the retrieved entries; lengths (B,) set the valid-frame mask."""
+        the retrieved entries; lengths (B,) set the valid-frame mask. `seed` draws the
+        shuffled neighbours (neighbours="shuffled")."""
         features = self.encoder.encode(list(texts))
         lengths = np.asarray(lengths, dtype=np.int64)  # (B,)
         neighbours = query_neighbours(
             self.database, features.sentence.cpu().numpy(), lengths, motion_ids
         )  # (B, k)
+        if self.neighbours == "shuffled":
+            neighbours = shuffled_neighbours(
+                neighbours, len(self.database), np.random.default_rng(seed)
+            )
         conditions = encode_retrieved(
             self.model,
             self.database,
@@ -170,7 +190,7 @@ class MotionGenerator:
                 texts[row],
                 self.encoder.max_tokens,
             )
-        prompts = self.prompt_batch(texts, lengths)
+        prompts = self.prompt_batch(texts, lengths, seed=seed)
         sampler = self.sampler(steps, name=sampler)
         self.mixture.reset(seed)
         generator = torch.Generator().manual_seed(seed)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from remodiffuse.errors import InputError
 from remodiffuse.models import Conditions, SemanticsModulatedTransformer
 from remodiffuse.motion import denormalize, normalize
 from remodiffuse.retrieval import RetrievalDatabase
@@ -29,6 +30,24 @@ def query_neighbours(
     exclude = database.config.exclude
     exclude_ids = list(motion_ids) if exclude == "id" else None
     return database.query(sentence, lengths, exclude_ids=exclude_ids, exclude=exclude)[0]
+
+
+def shuffled_neighbours(
+    neighbours: np.ndarray, num_entries: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(B, k) random entries of a num_entries database, none of them in the row's (B, k)
+    retrieved `neighbours` (redrawn until so; needs num_entries > k)."""
+    if num_entries <= neighbours.shape[1]:
+        raise InputError(
+            f"shuffled neighbours need more than k={neighbours.shape[1]} database entries, "
+            f"the database has {num_entries}"
+        )
+    drawn = rng.integers(num_entries, size=neighbours.shape)  # (B, k)
+    clash = (drawn[..., None] == neighbours[:, None, :]).any(-1)  # (B, k)
+    while clash.any():
+        drawn[clash] = rng.integers(num_entries, size=int(clash.sum()))
+        clash = (drawn[..., None] == neighbours[:, None, :]).any(-1)
+    return drawn
 
 
 def encode_retrieved(
