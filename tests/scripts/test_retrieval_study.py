@@ -1,0 +1,79 @@
+"""scripts/retrieval_study.py at a tiny size: 2 seeds of 2 steps, every row, resumed for free."""
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from remodiffuse.pipeline import MotionGenerator
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "retrieval_study.py"
+PROTOCOL = ("batch_size=4", "rprecision_batch_size=2", "drop_last=false", "diversity_pairs=4",
+            "balanced_bins=4")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> tuple[dict, list[str], dict]:
+    """(the script's module globals, its argv, the report of the first run)."""
+    folder = tmp_path_factory.mktemp("study")
+    argv = ["--seeds", "2", "--steps", "2", "--guidance", "1,2", "--replications", "1"]
+    argv += ["--mm-samples", "2", "--mm-repeats", "2", "--evaluator-epochs", "1"]
+    argv += ["--spacing", "logsnr3", "--work-dir", str(folder / "work")]
+    argv += ["--out-dir", str(folder / "out"), "--train-override", "debug=tiny"]
+    argv += ["--evaluator-override", "debug=tiny_evaluator"]
+    for setting in PROTOCOL:
+        argv += ["--protocol", setting]
+    script = runpy.run_path(str(SCRIPT))
+    return script, argv, script["main"](argv)
+
+
+@pytest.mark.slow
+def test_every_row_is_produced_per_seed_and_across_seeds(study):
+    script, argv, report = study
+    expected = {"R, w = 1", "R, w = 2", "B, w = 1", "B, w = 2", "R, retrieval off",
+                "R, shuffled neighbours", *script["FLOORS"]}  # fmt: skip
+    assert set(report["rows"]) == expected
+    for label, row in report["rows"].items():
+        seeds = 1 if label in script["FLOORS"] else 2
+        assert len(row["per_seed"]) == seeds, label
+        assert {"fid", "r_precision_top1", "tail_mm_dist"} <= set(row["across_seeds"])
+        if label not in script["FLOORS"]:
+            assert "multimodality" in row["across_seeds"]
+    assert report["training"] == {
+        "evaluator": "trained",
+        "seed0/retrieval": "trained",
+        "seed0/baseline": "trained",
+        "seed1/retrieval": "trained",
+        "seed1/baseline": "trained",
+    }
+    out = Path(argv[argv.index("--out-dir") + 1])
+    assert json.loads((out / "study.json").read_text()) == report
+    assert (out / "study.md").read_text().count("\n| ") == 1 + len(expected)
+    assert (out / "study.png").read_bytes().startswith(b"\x89PNG")
+    assert set(report["goal"]) == {"fid", "tail_mm_dist"}
+
+
+@pytest.mark.slow
+def test_a_finished_study_is_reused_not_retrained(study):
+    script, argv, report = study
+    again = script["main"](argv)
+    assert set(again["training"].values()) == {"reused"}
+    assert again["rows"] == report["rows"]
+
+
+@pytest.mark.slow
+def test_the_shuffled_control_uses_other_neighbours_and_the_baseline_no_retrieval(study):
+    script, argv, report = study
+    work = Path(argv[argv.index("--work-dir") + 1])
+    shuffled = report["rows"]["R, shuffled neighbours"]["per_seed"][0]
+    assert shuffled["settings"]["neighbours"] == "shuffled"
+    texts, lengths = ["a person walks forward", "a person jumps"], [40, 44]
+    run = work / "seed0" / "retrieval"
+    retrieved = MotionGenerator(run).prompt_batch(texts, lengths).neighbours
+    drawn = MotionGenerator(run, neighbours="shuffled").prompt_batch(texts, lengths).neighbours
+    assert not (drawn[..., None] == retrieved[:, None, :]).any()
+    config = yaml.safe_load((work / "seed0" / "baseline" / ".hydra" / "config.yaml").read_text())
+    assert config["stage"]["branch_probabilities"] == [0, 0.8, 0, 0.2]  # no retrieval, ever
+    assert report["branch_probabilities"] == [0.7, 0.1, 0.1, 0.1]
