@@ -5,6 +5,9 @@ Per seed: (R) ReMoDiffuse and (B) the same architecture trained without retrieva
 evaluation protocol (`remodiffuse.evaluate`'s, same seed, --sampler/--spacing):
 
     R, w = ...              paper-form mixture [w, 0, 0, 1 - w] (both vs none), a guidance sweep
+    R, finetuned mixture    R's own mixture from the paper's finetune stage (experiment=mixture:
+                            coarse grid by FID on training items, fine weights by Adam) at
+                            FINETUNE's reduced size (--finetune-override changes it)
     R, retrieval off        R's text branch [0, w*, 0, 1 - w*] with retrieval off (Table 6 baseline)
     R, shuffled neighbours  R's best mixture with random database entries as neighbours (control)
     B, w = ...              [0, w, 0, 1 - w] (text vs none), the same sweep
@@ -14,9 +17,10 @@ evaluation protocol (`remodiffuse.evaluate`'s, same seed, --sampler/--spacing):
 w* is the weight with the lowest FID averaged over seeds (chosen on the test split, as the
 paper's mixture search is). Every row reports FID, R-precision top-1/3, MM-Dist, tail-5 % MM,
 balanced MM and MultiModality per seed (mean and 95 % replication interval) and across seeds
-(mean, standard deviation, min, max). Training runs go to --work-dir/seed<s>/{retrieval,baseline}
-and a finished run (its model.safetensors or evaluator.safetensors) is reused; an unfinished one
-resumes from its last.ckpt. Every evaluated row is stored in --work-dir/rows/ and reused as well.
+(mean, standard deviation, min, max). Runs go to --work-dir/seed<s>/{retrieval,baseline,mixture}
+and a finished run (its model.safetensors, evaluator.safetensors or mixture_search.json) is reused;
+an unfinished one resumes from its last.ckpt. Every evaluated row is stored in --work-dir/rows/
+and reused as well.
 
     python scripts/retrieval_study.py --seeds 3 --steps 1000 --work-dir runs/study \\
         --out-dir docs/analyses
@@ -56,6 +60,7 @@ from remodiffuse.evaluators import load_evaluator  # noqa: E402
 from remodiffuse.files import write_text  # noqa: E402
 from remodiffuse.motion import denormalize  # noqa: E402
 from remodiffuse.pipeline import MotionGenerator  # noqa: E402
+from remodiffuse.stages.mixture_search import SEARCH_FILENAME  # noqa: E402
 
 METRICS = (
     "fid",
@@ -67,6 +72,9 @@ METRICS = (
     "multimodality",
 )
 FLOORS = ("top-1 retrieved", "random database entry", "random training motion")
+# The finetune stage at a size that fits the study: 64 training items, 10 DDIM steps, a 5 x 5 grid
+# over [-5, 5] and 30 Adam steps (paper: every item, 50 steps, step 0.5, 1,000 Adam steps).
+FINETUNE = ("stage.num_items=64", "stage.steps=10", "stage.grid_step=2.5", "trainer.max_steps=30")
 
 
 def train(command: Sequence[str], run_dir: Path, work_dir: Path, weights: str) -> str:
@@ -222,6 +230,11 @@ def run_study(args: argparse.Namespace) -> dict[str, Any]:
             )
             print(f"[{time.perf_counter() - started:7.0f}s] seed {seed} {name}: "
                   f"{status[f'seed{seed}/{name}']}", flush=True)  # fmt: skip
+        finetune = [f"seed={seed}", "experiment=mixture", *FINETUNE, *args.finetune_override]
+        finetune += [f"stage.run={args.work_dir / f'seed{seed}' / 'retrieval'}"]
+        mixture_dir = args.work_dir / f"seed{seed}" / "mixture"
+        finetune += [f"evaluator.ckpt={evaluator_dir}", f"stage.out_dir={mixture_dir}"]
+        status[f"seed{seed}/mixture"] = train(finetune, mixture_dir, args.work_dir, SEARCH_FILENAME)
     study = Study(args, evaluator_dir)
 
     def generator(seed: int, name: str, **options: Any) -> Callable[[], MotionGenerator]:
@@ -254,6 +267,18 @@ def run_study(args: argparse.Namespace) -> dict[str, Any]:
     }
     w_r = best["R"]
     for seed in seeds:
+        search_file = args.work_dir / f"seed{seed}" / "mixture" / SEARCH_FILENAME
+        search = json.loads(search_file.read_text())
+        tuned = {"form": "paper", "coarse": search["coarse"], "fine": search["fine"]}
+        tuned["switch_fraction"] = search["switch_fraction"]
+        add(
+            "R, finetuned mixture",
+            study.row(
+                f"seed{seed}_R_finetuned",
+                generator(seed, "retrieval", mixture=tuned),
+                {"seed": seed, "model": "R", "mixture": tuned},
+            ),
+        )
         off = paper_mixture([0, w_r, 0, 1 - w_r])
         add(
             "R, retrieval off",
@@ -378,12 +403,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--guidance", type=parse_floats, default=(1.0, 2.5, 4.0))
     parser.add_argument("--sampler", default="dpm_solver++")
     parser.add_argument("--spacing", default="logsnr10")
-    parser.add_argument("--replications", type=int, default=3)
-    parser.add_argument("--mm-samples", type=int, default=20)
-    parser.add_argument("--mm-repeats", type=int, default=10)
+    parser.add_argument("--replications", type=int, default=1)
+    parser.add_argument("--mm-samples", type=int, default=10)
+    parser.add_argument("--mm-repeats", type=int, default=5)
     parser.add_argument("--evaluator-epochs", type=int, default=10)
     parser.add_argument("--train-override", action="append", default=[], help="Hydra override")
     parser.add_argument("--evaluator-override", action="append", default=[])
+    parser.add_argument(
+        "--finetune-override", action="append", default=[], help="after FINETUNE's overrides"
+    )
     parser.add_argument("--protocol", action="append", type=parse_protocol, default=[])
     args = parser.parse_args(argv)
     args.protocol = dict(args.protocol)

@@ -12,6 +12,8 @@ from remodiffuse.pipeline import MotionGenerator
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "retrieval_study.py"
 PROTOCOL = ("batch_size=4", "rprecision_batch_size=2", "drop_last=false", "diversity_pairs=4",
             "balanced_bins=4")  # fmt: skip
+FINETUNE = ("dataset.synthetic.num_motions=40", "stage.num_items=4", "stage.steps=3",
+            "stage.grid_step=5", "trainer.max_steps=2")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,8 @@ def study(tmp_path_factory) -> tuple[dict, list[str], dict]:
     argv += ["--spacing", "logsnr3", "--work-dir", str(folder / "work")]
     argv += ["--out-dir", str(folder / "out"), "--train-override", "debug=tiny"]
     argv += ["--evaluator-override", "debug=tiny_evaluator"]
+    for setting in FINETUNE:
+        argv += ["--finetune-override", setting]
     for setting in PROTOCOL:
         argv += ["--protocol", setting]
     script = runpy.run_path(str(SCRIPT))
@@ -32,8 +36,8 @@ def study(tmp_path_factory) -> tuple[dict, list[str], dict]:
 @pytest.mark.slow
 def test_every_row_is_produced_per_seed_and_across_seeds(study):
     script, argv, report = study
-    expected = {"R, w = 1", "R, w = 2", "B, w = 1", "B, w = 2", "R, retrieval off",
-                "R, shuffled neighbours", *script["FLOORS"]}  # fmt: skip
+    expected = {"R, w = 1", "R, w = 2", "B, w = 1", "B, w = 2", "R, finetuned mixture",
+                "R, retrieval off", "R, shuffled neighbours", *script["FLOORS"]}  # fmt: skip
     assert set(report["rows"]) == expected
     for label, row in report["rows"].items():
         seeds = 1 if label in script["FLOORS"] else 2
@@ -45,9 +49,17 @@ def test_every_row_is_produced_per_seed_and_across_seeds(study):
         "evaluator": "trained",
         "seed0/retrieval": "trained",
         "seed0/baseline": "trained",
+        "seed0/mixture": "trained",
         "seed1/retrieval": "trained",
         "seed1/baseline": "trained",
+        "seed1/mixture": "trained",
     }
+    work = Path(argv[argv.index("--work-dir") + 1])
+    search = json.loads((work / "seed1" / "mixture" / "mixture_search.json").read_text())
+    assert len(search["grid"]) == 9  # [-5, 0, 5] squared
+    tuned = report["rows"]["R, finetuned mixture"]["per_seed"][1]["mixture"]
+    assert (tuned["coarse"], tuned["fine"]) == (search["coarse"], search["fine"])
+    assert not (work / "seed1" / "retrieval" / "mixture.yaml").exists()  # the run is untouched
     out = Path(argv[argv.index("--out-dir") + 1])
     assert json.loads((out / "study.json").read_text()) == report
     assert (out / "study.md").read_text().count("\n| ") == 1 + len(expected)
