@@ -6,7 +6,8 @@ motion shows, so here the retrieved motions are scored directly: how often they 
 motion's action primitives (any label, Jaccard overlap of the label sets, same first primitive,
 the same primitive sequence in order), how close their lengths are to the query length, and how
 often two of a query's k neighbours are captions of one motion. A baseline row scores random
-database entries. --distinct-motions retrieves k distinct motions (retrieval.distinct_motions).
+database entries. --distinct-motions retrieves k distinct motions (retrieval.distinct_motions),
+--key ordered compares order-aware pooled token features (retrieval.key, `retrieval.keys`).
 
 Two query groups: the captions of --split (test) against the train-split database with nothing
 excluded (as evaluation retrieves), and the train captions against the same database with their
@@ -39,7 +40,8 @@ import numpy as np  # noqa: E402
 
 from remodiffuse.data import TextMotionDataset  # noqa: E402
 from remodiffuse.data.synthetic import ensure_synthetic_dataset, read_metadata  # noqa: E402
-from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase  # noqa: E402
+from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase, retrieval_keys  # noqa: E402
+from remodiffuse.retrieval.config import KEY_KINDS  # noqa: E402
 from remodiffuse.text import build_text_encoder, cached_text_features  # noqa: E402
 
 log = logging.getLogger("retrieval_quality")
@@ -92,6 +94,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--distinct-motions", action="store_true", help="k distinct motions per query"
     )
+    parser.add_argument("--key", choices=KEY_KINDS, default="sentence", help="retrieval key")
+    parser.add_argument("--key-parts", type=int, default=3, help="chunks of --key ordered")
     parser.add_argument("--lams", type=parse_lams, default=parse_lams(DEFAULT_LAMS))
     parser.add_argument("--split", default="test", help="split whose captions query the database")
     parser.add_argument("--out-json", type=Path, default=Path("retrieval_quality.json"))
@@ -309,10 +313,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     metadata = read_metadata(root)
     labels = list(metadata["primitive_labels"])
     encoder = build_text_encoder("minilm")
+    config = RetrievalConfig(
+        num_retrieval=args.k,
+        distinct_motions=args.distinct_motions,
+        key=args.key,
+        key_parts=args.key_parts,
+    )
     db, tables, sequences = None, {}, {}
     for split in dict.fromkeys(["train", args.split]):
         captions, ids, lengths = caption_table(TextMotionDataset(root, split))
-        features = np.asarray(cached_text_features(encoder, captions, cache_dir).sentence)
+        cached = cached_text_features(encoder, captions, cache_dir)
+        features = retrieval_keys(config, cached.sentence, cached.tokens, cached.mask)
         uses, first, sequence = label_matrix(ids, metadata["motions"], labels, sequences)
         tables[split] = {
             "ids": np.asarray(ids),
@@ -329,9 +340,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 features,
                 lengths,
                 encoder.identity,
-                config=RetrievalConfig(
-                    num_retrieval=args.k, distinct_motions=args.distinct_motions
-                ),
+                config=config,
             )
     rng = np.random.default_rng(args.seed)
     train = tables["train"]
@@ -347,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "seed": args.seed,
         "k": args.k,
         "distinct_motions": args.distinct_motions,
+        "key": args.key,
+        "key_parts": args.key_parts if args.key == "ordered" else None,
         "lams": [float(lam) for lam in args.lams],
         "split": args.split,
         "database": {

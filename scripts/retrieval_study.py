@@ -59,7 +59,7 @@ from remodiffuse.evaluation import EvaluationItems, EvaluationSettings, evaluate
 from remodiffuse.evaluators import load_evaluator  # noqa: E402
 from remodiffuse.files import write_text  # noqa: E402
 from remodiffuse.motion import denormalize  # noqa: E402
-from remodiffuse.pipeline import MotionGenerator  # noqa: E402
+from remodiffuse.pipeline import MotionGenerator, prompt_keys  # noqa: E402
 from remodiffuse.stages.mixture_search import SEARCH_FILENAME  # noqa: E402
 
 METRICS = (
@@ -127,8 +127,8 @@ class RetrievedFloor:
             picks = rng.integers(len(self.train_motions), size=len(texts))
             return [SimpleNamespace(features=self.train_motions[i]) for i in picks]
         if self.kind == "top-1 retrieved":
-            features = self.encoder.encode(list(texts)).sentence.cpu().numpy()
-            entries = self.database.query(features, lengths, k=1, exclude="none")[0][:, 0]
+            keys = prompt_keys(self.database, self.encoder.encode(list(texts)))
+            entries = self.database.query(keys, lengths, k=1, exclude="none")[0][:, 0]
         else:
             entries = rng.integers(len(self.database), size=len(texts))
         motions, found = self.database.motions_of(entries, self.generator.max_length)

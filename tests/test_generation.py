@@ -225,6 +225,39 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     assert set(motion.retrieved) <= set(other.captions)
 
 
+def test_an_ordered_key_database_is_queried_with_ordered_prompt_keys(tiny_trained_run, tmp_path):
+    from remodiffuse.data import TextMotionDataset
+    from remodiffuse.retrieval import RetrievalConfig, hybrid_scores, retrieval_keys
+    from remodiffuse.stages.conditioning import build_database
+
+    run_dir, _ = tiny_trained_run
+    plain = MotionGenerator(run_dir)
+    train = TextMotionDataset(run_dir.parent / "data" / "synthetic", "train")
+    config = RetrievalConfig(key="ordered", key_parts=3, distinct_motions=True)
+    database = build_database(train, plain.encoder, tmp_path / "cache", config)
+    save_database(database, tmp_path / "db", train.mean, train.std)
+    generator = MotionGenerator(run_dir, database=tmp_path / "db")
+    assert generator.database.config.key == "ordered"
+    assert generator.database.sentence_features.shape[1] == 3 * plain.encoder.sentence_dim
+
+    texts, lengths = ["a person walks forward, then jumps", "a person jumps, then walks"], [48, 40]
+    found = generator.prompt_batch(texts, lengths).neighbours  # (2, k)
+    features = plain.encoder.encode(texts)
+    keys = retrieval_keys(config, features.sentence.numpy(), features.tokens.numpy(),
+                          features.mask.numpy())  # fmt: skip
+    database = generator.database
+    cosine = keys.astype(np.float64) @ database.sentence_features.astype(np.float64).T
+    scores = hybrid_scores(cosine, database.lengths[None], np.array(lengths)[:, None], config.lam)
+    for row in range(2):  # the k best distinct motions by brute force over ordered keys
+        best, taken = [], set()
+        for entry in np.argsort(-scores[row], kind="stable"):
+            if database.ids[entry] not in taken:
+                best.append(entry)
+                taken.add(database.ids[entry])
+        np.testing.assert_array_equal(found[row], best[: config.num_retrieval])
+    assert not np.array_equal(found, plain.prompt_batch(texts, lengths).neighbours)
+
+
 @pytest.mark.slow
 def test_generation_retrieves_from_an_imported_mocap_database(
     tiny_trained_run, tmp_path, require_fixture

@@ -86,3 +86,16 @@ def test_distinct_motions_never_retrieve_one_motion_twice(report, tmp_path):
     for group in distinct["groups"].values():
         assert group["by_lam"][0]["repeated_motion"] == 0.0
     assert any(g["by_lam"][2]["repeated_motion"] > 0 for g in results["groups"].values())
+
+
+def test_ordered_keys_are_scored_as_their_own_configuration(report, tmp_path):
+    results, _, _ = report
+    main = runpy.run_path(str(SCRIPT))["main"]
+    ordered = main(["--root", results["root"], "--num-motions", "40", "--lams", "0.1",
+                    "--key", "ordered", "--key-parts", "2", "--out-json", str(tmp_path / "o.json"),
+                    "--out-png", str(tmp_path / "o.png")])  # fmt: skip
+    assert (ordered["key"], ordered["key_parts"]) == ("ordered", 2)
+    assert (results["key"], results["key_parts"]) == ("sentence", None)
+    plain, other = results["groups"]["test"]["by_lam"][2], ordered["groups"]["test"]["by_lam"][0]
+    assert plain["lam"] == other["lam"] == 0.1
+    assert plain["mean_cosine"] != other["mean_cosine"]  # other keys, other neighbours

@@ -56,3 +56,25 @@ def test_statistics_round_trip(tmp_path):
     mean, std = load_statistics(tmp_path)
     np.testing.assert_array_equal(mean, [0, 1, 2])
     np.testing.assert_array_equal(std, 1)
+
+
+def test_ordered_keys_key_the_database_and_every_splits_queries(tmp_path):
+    from remodiffuse.data import TextMotionDataset
+    from remodiffuse.data.synthetic import ensure_synthetic_dataset
+    from remodiffuse.retrieval import RetrievalConfig, retrieval_keys
+    from remodiffuse.stages.conditioning import build_conditioner
+    from remodiffuse.text import build_text_encoder, cached_text_features
+
+    root = ensure_synthetic_dataset(tmp_path / "synthetic", num_motions=30, seed=3)
+    datasets = {split: TextMotionDataset(root, split) for split in ("train", "val")}
+    encoder, config = build_text_encoder("minilm"), RetrievalConfig(key="ordered", key_parts=2)
+    conditioner = build_conditioner(datasets, encoder, tmp_path / "cache", config, 196)
+    database = conditioner.database
+    train = cached_text_features(encoder, datasets["train"].captions, tmp_path / "cache")
+    train_keys = retrieval_keys(config, train.sentence, train.tokens, train.mask)
+    np.testing.assert_allclose(database.sentence_features, train_keys, atol=1e-6)  # renormalised
+    val = cached_text_features(encoder, datasets["val"].captions, tmp_path / "cache")
+    lengths = [entry["length"] for entry in datasets["val"].caption_entries()]
+    keys = retrieval_keys(config, val.sentence, val.tokens, val.mask)  # (Q, 2 * Dt)
+    expected, _ = database.query(keys, lengths, exclude="none")
+    np.testing.assert_array_equal(conditioner.splits["val"].neighbours, expected)

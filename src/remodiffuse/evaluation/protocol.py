@@ -31,7 +31,7 @@ from remodiffuse.metrics import (
     tail_mm_dist,
 )
 from remodiffuse.motion import normalize
-from remodiffuse.pipeline import MotionGenerator
+from remodiffuse.pipeline import MotionGenerator, prompt_keys
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,8 @@ def _scaled(requested: int, available: int, what: str) -> int:
 
 
 def caption_features(generator: MotionGenerator, captions: list[str]) -> np.ndarray:
-    """(Q, Ds) sentence features of captions with the run's text encoder."""
-    return generator.encoder.encode(captions).sentence.cpu().numpy()
+    """(Q, Dk) retrieval keys of captions with the run's text encoder."""
+    return prompt_keys(generator.database, generator.encoder.encode(captions))
 
 
 def caption_rareness(generator: MotionGenerator, captions: list[str]) -> np.ndarray:

@@ -3,7 +3,11 @@
 from remodiffuse.pipeline.generator import GeneratedMotion, MotionGenerator
 from remodiffuse.pipeline.prompt_batch import PromptBatch
 from remodiffuse.pipeline.prompts import Prompt, batches, prompt_list, read_prompts
-from remodiffuse.pipeline.retrieval_conditions import encode_retrieved, query_neighbours
+from remodiffuse.pipeline.retrieval_conditions import (
+    encode_retrieved,
+    prompt_keys,
+    query_neighbours,
+)
 from remodiffuse.pipeline.run_files import (
     DATABASE_DIR,
     load_run,
@@ -24,6 +28,7 @@ __all__ = [
     "encode_retrieved",
     "load_run",
     "load_statistics",
+    "prompt_keys",
     "query_neighbours",
     "read_prompts",
     "save_database",

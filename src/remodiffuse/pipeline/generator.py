@@ -23,6 +23,7 @@ from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline.prompt_batch import PromptBatch, autocast
 from remodiffuse.pipeline.retrieval_conditions import (
     encode_retrieved,
+    prompt_keys,
     query_neighbours,
     shuffled_neighbours,
 )
@@ -145,9 +146,8 @@ class MotionGenerator:
         shuffled neighbours (neighbours="shuffled")."""
         features = self.encoder.encode(list(texts))
         lengths = np.asarray(lengths, dtype=np.int64)  # (B,)
-        neighbours = query_neighbours(
-            self.database, features.sentence.cpu().numpy(), lengths, motion_ids
-        )  # (B, k)
+        keys = prompt_keys(self.database, features)  # (B, Dk)
+        neighbours = query_neighbours(self.database, keys, lengths, motion_ids)  # (B, k)
         if self.neighbours == "shuffled":
             neighbours = shuffled_neighbours(
                 neighbours, len(self.database), np.random.default_rng(seed)

@@ -8,28 +8,35 @@ import torch
 from remodiffuse.errors import InputError
 from remodiffuse.models import Conditions, SemanticsModulatedTransformer
 from remodiffuse.motion import denormalize, normalize
-from remodiffuse.retrieval import RetrievalDatabase
+from remodiffuse.retrieval import RetrievalDatabase, retrieval_keys
+from remodiffuse.text import TextFeatures
 
 # (database mean, database std, model mean, model std), each (D,)
 RetrievalStatistics = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+def prompt_keys(database: RetrievalDatabase, features: TextFeatures) -> np.ndarray:
+    """(B, Dk) retrieval keys of encoded prompts, as the database's entries were keyed."""
+    tokens, mask = features.tokens.cpu().numpy(), features.mask.cpu().numpy()
+    return retrieval_keys(database.config, features.sentence.cpu().numpy(), tokens, mask)
+
+
 def query_neighbours(
     database: RetrievalDatabase,
-    sentence: np.ndarray,
+    keys: np.ndarray,
     lengths: np.ndarray,
     motion_ids: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """(B, k) neighbours of (B, Ds) prompts at (B,) lengths.
+    """(B, k) neighbours of prompts with (B, Dk) retrieval keys at (B,) lengths.
 
     With `motion_ids` the prompts are training items: their own motions are excluded by the
     database's training rule, as in training. Without, nothing is excluded (new prompts).
     """
     if motion_ids is None:
-        return database.query(sentence, lengths, exclude="none")[0]
+        return database.query(keys, lengths, exclude="none")[0]
     exclude = database.config.exclude
     exclude_ids = list(motion_ids) if exclude == "id" else None
-    return database.query(sentence, lengths, exclude_ids=exclude_ids, exclude=exclude)[0]
+    return database.query(keys, lengths, exclude_ids=exclude_ids, exclude=exclude)[0]
 
 
 def shuffled_neighbours(

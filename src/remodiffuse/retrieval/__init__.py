@@ -9,6 +9,7 @@ excludes the item's own motion by id rather than by length: docs/retrieval.md.
 from remodiffuse.retrieval.config import RetrievalConfig
 from remodiffuse.retrieval.database import RetrievalDatabase
 from remodiffuse.retrieval.index import CandidateIndex, gpu_available
+from remodiffuse.retrieval.keys import retrieval_keys
 from remodiffuse.retrieval.scoring import hybrid_scores, length_factor, top_k
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "RetrievalConfig",
     "CandidateIndex",
     "gpu_available",
+    "retrieval_keys",
     "hybrid_scores",
     "length_factor",
     "top_k",

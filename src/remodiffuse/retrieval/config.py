@@ -9,9 +9,11 @@ from remodiffuse.errors import InputError
 
 IndexKind = Literal["flat", "ivf", "hnsw"]
 ExcludeMode = Literal["id", "length", "none"]
+KeyKind = Literal["sentence", "ordered"]
 
 INDEX_KINDS: tuple[str, ...] = ("flat", "ivf", "hnsw")
 EXCLUDE_MODES: tuple[str, ...] = ("id", "length", "none")
+KEY_KINDS: tuple[str, ...] = ("sentence", "ordered")
 
 
 @dataclass(frozen=True)
@@ -21,13 +23,17 @@ class RetrievalConfig:
     `candidates` is M, the number of FAISS neighbours re-ranked by the full Eq. 4 score (the first
     M of the widening search when `exact`). `exclude` is the rule of the training neighbours.
     `distinct_motions` takes the k best distinct motions (one caption each, the best scored)
-    instead of the k best entries, which may be two captions of one motion (released).
+    instead of the k best entries, which may be two captions of one motion (released). `key`
+    is the vector the cosine compares (`retrieval.keys`): the sentence feature, or `ordered`
+    pooling of the token features in `key_parts` chunks.
     """
 
     num_retrieval: int = 2
     lam: float = 0.1
     exclude: ExcludeMode = "id"
     distinct_motions: bool = False
+    key: KeyKind = "sentence"
+    key_parts: int = 3
     index: IndexKind = "flat"
     exact: bool = True
     candidates: int = 64
@@ -42,6 +48,9 @@ class RetrievalConfig:
         check_k(self.num_retrieval)
         check_lam(self.lam)
         check_exclude(self.exclude)
+        if self.key not in KEY_KINDS:
+            raise InputError(f"key must be one of {KEY_KINDS}, got {self.key!r}")
+        _check_positive_int("key_parts", self.key_parts)
         if self.index not in INDEX_KINDS:
             raise InputError(f"index must be one of {INDEX_KINDS}, got {self.index!r}")
         if self.exact and self.index != "flat":

@@ -17,7 +17,7 @@ import torch
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.models import Conditions, SemanticsModulatedTransformer
 from remodiffuse.pipeline import encode_retrieved, query_neighbours
-from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase
+from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase, retrieval_keys
 from remodiffuse.text import TextEncoder, cached_text_features
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def build_database(
     features = cached_text_features(encoder, train.captions, cache_dir)
     database = RetrievalDatabase.from_items(
         train.caption_entries(),
-        features.sentence,
+        retrieval_keys(retrieval, features.sentence, features.tokens, features.mask),
         encoder.identity,
         token_features=features.tokens,
         token_mask=features.mask,
@@ -100,7 +100,8 @@ def build_conditioner(
             continue
         features = cached_text_features(encoder, dataset.captions, cache_dir)
         lengths = [entry["length"] for entry in dataset.caption_entries()]
-        neighbours = query_neighbours(database, features.sentence, lengths)
+        keys = retrieval_keys(retrieval, features.sentence, features.tokens, features.mask)
+        neighbours = query_neighbours(database, keys, lengths)
         splits[name] = SplitConditions(features.tokens, features.mask, neighbours)
     log.info(
         "retrieval database: %d captions of %d train items, neighbours for %s in %.1f s",
