@@ -5,6 +5,7 @@ Networks never appear here: samplers see x0 predictions, `sample_loop` a denoise
 """
 
 from remodiffuse.diffusion.build import build_diffusion, build_sampler
+from remodiffuse.diffusion.constraints import X0Constraint, constrained, known_frames
 from remodiffuse.diffusion.loop import DenoiseFn, mixture_denoise_fn, sample_loop
 from remodiffuse.diffusion.mixture import (
     BRANCHES,
@@ -43,6 +44,7 @@ __all__ = [
     "RETRIEVAL_ON",
     "SAMPLERS",
     "TEXT_ON",
+    "X0Constraint",
     "ConditionMixture",
     "DDIMSampler",
     "DDPMSampler",
@@ -57,6 +59,8 @@ __all__ = [
     "build_diffusion",
     "build_mixture",
     "build_sampler",
+    "constrained",
+    "known_frames",
     "linear_betas",
     "mix_branches",
     "mixture_denoise_fn",
