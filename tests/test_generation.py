@@ -14,7 +14,14 @@ from remodiffuse.errors import InputError
 from remodiffuse.export.generated import GeneratedWriter
 from remodiffuse.io import read_bvh
 from remodiffuse.motion import get_skeleton
-from remodiffuse.pipeline import MotionGenerator, Prompt, batches, read_prompts, save_database
+from remodiffuse.pipeline import (
+    KnownMotion,
+    MotionGenerator,
+    Prompt,
+    batches,
+    read_prompts,
+    save_database,
+)
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +230,35 @@ def test_database_from_another_dataset_is_renormalised(tiny_trained_run, tmp_pat
     np.testing.assert_array_equal(model_mean, generator.mean)
     motion = generator.generate(["a person jumps"], [52], seed=0, steps=3)[0]
     assert set(motion.retrieved) <= set(other.captions)
+
+
+def test_known_prefix_keyframes_and_body_part_come_out_exactly(generator):
+    from remodiffuse.motion.channels import body_part_joints, joint_channels
+
+    texts, lengths = ["a person walks forward", "a person jumps", "someone waves"], [48, 40, 44]
+    free = generator.generate(texts, lengths, seed=2, steps=5)
+    source = generator.generate(["a person runs"] * 3, lengths, seed=9, steps=5)
+    prefix = np.zeros((48, 263), np.float32)
+    prefix[:16] = 1.0  # continue the first 16 frames of the source
+    keyframes = np.zeros((40, 263), np.float32)
+    keyframes[[0, 20, 39]] = 1.0
+    skeleton = get_skeleton(generator.skeleton)
+    lower = joint_channels(skeleton, body_part_joints(skeleton, "lower_body"))
+    keep_lower = np.broadcast_to(lower.astype(np.float32), (44, 263))  # edit the upper body
+    weights = [prefix, keyframes, keep_lower]
+    known = [KnownMotion(m.features, w) for m, w in zip(source, weights, strict=True)]
+    edited = generator.generate(texts, lengths, seed=2, steps=5, known=known)
+    for motion, item, original in zip(edited, known, free, strict=True):
+        pinned = item.weight == 1
+        np.testing.assert_array_equal(motion.features[pinned], item.features[pinned])
+        assert not np.allclose(motion.features[~pinned], original.features[~pinned])
+    again = generator.generate(texts, lengths, seed=2, steps=5, known=[None, None, None])
+    for a, b in zip(again, free, strict=True):
+        np.testing.assert_array_equal(a.features, b.features)
+    with pytest.raises(InputError, match=r"known motion 0: features of shape \(10, 263\)"):
+        generator.generate(texts[:1], [48], steps=5, known=[KnownMotion(prefix[:10], prefix)])
+    with pytest.raises(InputError, match="2 known motions for 1 prompts"):
+        generator.generate(texts[:1], [48], steps=5, known=[None, None])
 
 
 def test_an_ordered_key_database_is_queried_with_ordered_prompt_keys(tiny_trained_run, tmp_path):

@@ -1,6 +1,6 @@
 """Inference on a trained run: its files, retrieval conditioning of prompts, `MotionGenerator`."""
 
-from remodiffuse.pipeline.generator import GeneratedMotion, MotionGenerator
+from remodiffuse.pipeline.generator import GeneratedMotion, KnownMotion, MotionGenerator
 from remodiffuse.pipeline.prompt_batch import PromptBatch
 from remodiffuse.pipeline.prompts import Prompt, batches, prompt_list, read_prompts
 from remodiffuse.pipeline.retrieval_conditions import (
@@ -20,6 +20,7 @@ from remodiffuse.pipeline.run_files import (
 __all__ = [
     "DATABASE_DIR",
     "GeneratedMotion",
+    "KnownMotion",
     "MotionGenerator",
     "Prompt",
     "PromptBatch",

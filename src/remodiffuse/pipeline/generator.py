@@ -11,14 +11,16 @@ import torch
 
 from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.diffusion import (
+    X0Constraint,
     build_diffusion,
     build_sampler,
+    constrained,
     mixture_denoise_fn,
     mixture_for,
     sample_loop,
 )
 from remodiffuse.errors import InputError
-from remodiffuse.motion import denormalize, joints_from_features
+from remodiffuse.motion import denormalize, joints_from_features, normalize
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline.prompt_batch import PromptBatch, autocast
 from remodiffuse.pipeline.retrieval_conditions import (
@@ -44,6 +46,16 @@ class GeneratedMotion:
     features: np.ndarray  # (T, D) denormalised
     joints: np.ndarray  # (T, J, 3)
     retrieved: list[str]  # captions of the retrieved database entries, best first
+
+
+@dataclass(frozen=True)
+class KnownMotion:
+    """What is known of one prompt's motion, in the dataset's feature layout: (T, D) features
+    and a (T, D) weight in [0, 1] (1: pinned, reproduced exactly; between: blended at every
+    step; 0: free). T is the requested length."""
+
+    features: np.ndarray  # (T, D) denormalised; entries with weight 0 are not read
+    weight: np.ndarray  # (T, D)
 
 
 class MotionGenerator:
@@ -179,9 +191,12 @@ class MotionGenerator:
         seed: int = 0,
         steps: int | str | None = None,
         sampler: str | None = None,
+        known: Sequence[KnownMotion | None] | None = None,
     ) -> list[GeneratedMotion]:
         """One motion per (text, length); the same seed gives the same motions. steps and
-        sampler override the run's respacing and sampler (see `MotionGenerator.sampler`)."""
+        sampler override the run's respacing and sampler (see `MotionGenerator.sampler`).
+        known[i] constrains motion i's predicted x0 at every step (continuation, keyframes,
+        body parts; `remodiffuse.diffusion.constraints`)."""
         for length in lengths:
             self.check_length(int(length))
         for row in self.encoder.truncated(texts):
@@ -196,12 +211,20 @@ class MotionGenerator:
         generator = torch.Generator().manual_seed(seed)
         shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
         noise = torch.randn(shape, generator=generator)  # (B, T, D)
+        raw_known, weight = self._known_arrays(known, lengths, shape)  # (B, T, D) x 2
+        constraint = None
+        if weight.any():
+            values = normalize(raw_known, self.mean, self.std).astype(np.float32)  # (B, T, D)
+            constraint = X0Constraint(
+                torch.from_numpy(values).to(self.device), torch.from_numpy(weight).to(self.device)
+            )
         x0 = sample_loop(
-            mixture_denoise_fn(self.mixture, prompts.model_call, sampler),
+            constrained(mixture_denoise_fn(self.mixture, prompts.model_call, sampler), constraint),
             noise.to(self.device),
             sampler,
         )  # (B, T, D)
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
+        motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
         broken = [row for row, n in enumerate(lengths) if not np.isfinite(motions[row, :n]).all()]
         if broken:
             raise InputError(
@@ -222,3 +245,34 @@ class MotionGenerator:
                 )
             )
         return results
+
+    def _known_arrays(
+        self,
+        known: Sequence[KnownMotion | None] | None,
+        lengths: Sequence[int],
+        shape: tuple[int, int, int],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(B, T, D) known features (0 where unknown) and (B, T, D) weights, padded to T."""
+        values, weight = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+        if known is None:
+            return values, weight
+        if len(known) != len(lengths):
+            raise InputError(f"{len(known)} known motions for {len(lengths)} prompts")
+        for row, item in enumerate(known):
+            if item is None:
+                continue
+            expected = (int(lengths[row]), shape[2])
+            for name in ("features", "weight"):
+                if np.shape(getattr(item, name)) != expected:
+                    raise InputError(
+                        f"known motion {row}: {name} of shape {np.shape(getattr(item, name))}, "
+                        f"expected {expected} (the requested length x the feature width)"
+                    )
+            item_weight = np.asarray(item.weight, np.float32)
+            if not ((item_weight >= 0) & (item_weight <= 1)).all():
+                raise InputError(f"known motion {row}: weights must lie in [0, 1]")
+            item_values = np.where(item_weight > 0, item.features, 0.0)
+            if not np.isfinite(item_values).all():
+                raise InputError(f"known motion {row}: known features must be finite")
+            values[row, : expected[0]], weight[row, : expected[0]] = item_values, item_weight
+        return values, weight
