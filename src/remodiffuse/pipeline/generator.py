@@ -224,7 +224,8 @@ class MotionGenerator:
             sampler,
         )  # (B, T, D)
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
-        motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
+        if constraint is not None:
+            motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
         broken = [row for row, n in enumerate(lengths) if not np.isfinite(motions[row, :n]).all()]
         if broken:
             raise InputError(
@@ -268,11 +269,7 @@ class MotionGenerator:
                         f"known motion {row}: {name} of shape {np.shape(getattr(item, name))}, "
                         f"expected {expected} (the requested length x the feature width)"
                     )
-            item_weight = np.asarray(item.weight, np.float32)
-            if not ((item_weight >= 0) & (item_weight <= 1)).all():
-                raise InputError(f"known motion {row}: weights must lie in [0, 1]")
-            item_values = np.where(item_weight > 0, item.features, 0.0)
-            if not np.isfinite(item_values).all():
-                raise InputError(f"known motion {row}: known features must be finite")
-            values[row, : expected[0]], weight[row, : expected[0]] = item_values, item_weight
+            item_weight = np.asarray(item.weight, np.float32)  # X0Constraint checks its range
+            values[row, : expected[0]] = np.where(item_weight > 0, item.features, 0.0)
+            weight[row, : expected[0]] = item_weight
         return values, weight

@@ -32,7 +32,8 @@ def retrieval_keys(
                         np.asarray(mask[start : start + CHUNK_ROWS], bool), config.key_parts)
         for start in range(0, len(tokens), CHUNK_ROWS)
     ]  # fmt: skip
-    return np.concatenate(rows) if rows else np.zeros((0, tokens.shape[-1] * config.key_parts))
+    width = tokens.shape[-1] * config.key_parts
+    return np.concatenate(rows) if rows else np.zeros((0, width), np.float32)
 
 
 def ordered_pooling(tokens: np.ndarray, mask: np.ndarray, parts: int) -> np.ndarray:
