@@ -54,6 +54,9 @@ def inputs(tiny_trained_run, tmp_path_factory) -> dict[str, Path]:
     paths["zero_std"] = _damaged_run(run_dir, root / "zero_std", _zero_std)
     (root / "notes.txt").write_text("not a checkpoint\n")
     (root / "latin1.txt").write_bytes("a person walks\nun caf\xe9\n".encode("latin-1"))
+    (root / "gap.txt").write_text("a person walks#0#3\na person jumps#3.5#6\n")
+    np.save(root / "motion60.npy", np.load(run_dir / "mean.npy")[None].repeat(60, axis=0))
+    np.save(root / "kit_width.npy", np.zeros((30, 251), np.float32))
     (root / "used").mkdir()
     (root / "used" / "keep.txt").write_text("user file\n")
     data = run_dir.parent / "data" / "synthetic"
@@ -75,7 +78,27 @@ PROBES = {
         "length='abc'",
     ),
     "fractional length": ([*GENERATE, "ckpt={run}", "text=hi", "length=120.5"], "length=120.5"),
-    "length outside the model": ([*GENERATE, "ckpt={run}", "text=hi", "length=500"], "500"),
+    "length below the model's minimum": ([*GENERATE, "ckpt={run}", "text=hi", "length=10"], "10"),
+    "timeline with a gap": ([*GENERATE, "ckpt={run}", "timeline={root}/gap.txt"], "gap.txt:2"),
+    "prefix not shorter than length": (
+        [*GENERATE, "ckpt={run}", "text=hi", "length=48", "prefix={root}/motion60.npy"],
+        "motion60.npy: 60 frames, not shorter than length=48",
+    ),
+    "prefix of another layout": (
+        [*GENERATE, "ckpt={run}", "text=hi", "prefix={root}/kit_width.npy"],
+        "kit_width.npy: shape (30, 251)",
+    ),
+    "keyframe outside the motion": (
+        [
+            *GENERATE,
+            "ckpt={run}",
+            "text=hi",
+            "length=80",
+            "keyframes={root}/motion60.npy",
+            "keyframe_frames=[0,70]",
+        ],
+        "frame 70 is outside the motion",
+    ),
     "huge seed": ([*GENERATE, "ckpt={run}", "text=hi", "seed=" + "9" * 30], "seed="),
     "no samples": ([*GENERATE, "ckpt={run}", "text=hi", "num_samples=0"], "num_samples=0"),
     "no steps": ([*GENERATE, "ckpt={run}", "text=hi", "steps=0"], "steps=0"),

@@ -6,35 +6,72 @@ from omegaconf import DictConfig
 
 from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
+from remodiffuse.errors import InputError
 from remodiffuse.export.generated import GeneratedWriter
+from remodiffuse.motion import get_skeleton
 from remodiffuse.options import MAX_SEED, whole_number
 from remodiffuse.pipeline import MotionGenerator, batches, prompt_list
+from remodiffuse.pipeline.editing import known_motion
+from remodiffuse.pipeline.timeline import Segment, read_timeline
+
+
+def _path(value: str | None) -> str | None:
+    return None if value is None else to_absolute_path(value)
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="generate")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    """Generate num_samples motions per prompt, batch by batch, into a fresh out_dir."""
-    prompts_file = None if cfg.prompts is None else to_absolute_path(cfg.prompts)
-    prompts = prompt_list(cfg.text, prompts_file, cfg.length)
+    """Generate num_samples motions per prompt (or per timeline) into a fresh out_dir."""
     num_samples = whole_number("num_samples", cfg.num_samples, 1)
     batch_size = whole_number("batch_size", cfg.batch_size, 1)
     seed = whole_number("seed", cfg.seed, 0, MAX_SEED)
+    overlap = whole_number("overlap", cfg.overlap, 0)
     generator = MotionGenerator.from_options(cfg)
-    for prompt in prompts:
-        generator.check_length(prompt.length)
-    generator.sampler(cfg.steps, cfg.sampler)  # a bad steps= fails before anything is written
     dataset = generator.config["dataset"]
-    writer = GeneratedWriter(
-        to_absolute_path(cfg.out_dir), dataset["skeleton"], dataset["fps"], cfg.render
-    )
+    skeleton, fps = get_skeleton(dataset["skeleton"]), dataset["fps"]
+    if cfg.timeline is not None:
+        if cfg.text is not None or cfg.prompts is not None:
+            raise InputError("give timeline=FILE or text=/prompts=, not both")
+        segments = read_timeline(_path(cfg.timeline), fps, generator.min_length)
+        prompts = []
+    else:
+        prompts = prompt_list(cfg.text, _path(cfg.prompts), cfg.length)
+        long = cfg.text is not None and prompts[0].length > generator.max_length
+        segments = [Segment(prompts[0].text, 0, prompts[0].length)] if long else []
+        for prompt in [] if segments else prompts:
+            generator.check_length(prompt.length)
+    lengths = {segments[-1].stop} if segments else {prompt.length for prompt in prompts}
+    editing = {
+        "prefix": _path(cfg.prefix),
+        "keyframes": _path(cfg.keyframes),
+        "keyframe_frames": None if cfg.keyframe_frames is None else list(cfg.keyframe_frames),
+        "edit": cfg.edit,
+        "source": _path(cfg.source),
+    }
+    known = {n: known_motion(n, skeleton, fps, **editing) for n in sorted(lengths)}
+    generator.sampler(cfg.steps, cfg.sampler)  # a bad steps= fails before anything is written
+    writer = GeneratedWriter(to_absolute_path(cfg.out_dir), skeleton.name, fps, cfg.render)
+    options = {"steps": cfg.steps, "sampler": cfg.sampler}
+    if segments:
+        for sample in range(num_samples):
+            motion = generator.generate_timeline(
+                segments,
+                seed=seed + sample,
+                known=known[segments[-1].stop],
+                overlap=overlap,
+                **options,
+            )
+            for path in writer.write([motion]):
+                print(path)
+        return
     for index, batch in enumerate(batches(prompts, num_samples, batch_size)):
         motions = generator.generate(
             [prompt.text for prompt in batch],
             [prompt.length for prompt in batch],
             seed=seed + index,
-            steps=cfg.steps,
-            sampler=cfg.sampler,
+            known=[known[prompt.length] for prompt in batch],
+            **options,
         )
         for path in writer.write(motions):
             print(path)

@@ -36,6 +36,7 @@ from remodiffuse.diffusion.samplers import (
     Sampler,
 )
 from remodiffuse.diffusion.schedule import GaussianDiffusion, linear_betas
+from remodiffuse.diffusion.windows import Window, check_windows, fused
 
 __all__ = [
     "BRANCHES",
@@ -44,6 +45,7 @@ __all__ = [
     "RETRIEVAL_ON",
     "SAMPLERS",
     "TEXT_ON",
+    "Window",
     "X0Constraint",
     "ConditionMixture",
     "DDIMSampler",
@@ -59,7 +61,9 @@ __all__ = [
     "build_diffusion",
     "build_mixture",
     "build_sampler",
+    "check_windows",
     "constrained",
+    "fused",
     "known_frames",
     "linear_betas",
     "mix_branches",

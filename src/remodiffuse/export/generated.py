@@ -48,14 +48,9 @@ class GeneratedWriter:
         for motion in motions:
             stem = self.out_dir / f"{len(self.retrieved)}_{slug(motion.text)}"
             written += self._write_one(motion, stem)
-            self.retrieved.append(
-                {
-                    "file": stem.name,
-                    "text": motion.text,
-                    "length": motion.length,
-                    "retrieved": motion.retrieved,
-                }
-            )
+            entry = {"file": stem.name, "text": motion.text, "length": motion.length}
+            entry.update({"segments": motion.segments} if motion.segments else {})
+            self.retrieved.append({**entry, "retrieved": motion.retrieved})
         retrieved = self.out_dir / "retrieved.json"
         write_text(retrieved, json.dumps(self.retrieved, indent=2) + "\n")
         return written + [retrieved]

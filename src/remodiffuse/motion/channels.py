@@ -38,6 +38,17 @@ def joint_channels(skeleton: Skeleton, joints: Iterable[int]) -> np.ndarray:
     return owned
 
 
+def pose_channels(skeleton: Skeleton) -> np.ndarray:
+    """(D,) bool: the channels that describe one frame's pose by themselves (root height, every
+    joint's root-relative position and rotation). Root yaw rate, planar velocity, velocities and
+    contacts are changes between frames: a keyframe leaves them free."""
+    blocks = skeleton.feature_slices
+    owned = np.zeros(skeleton.feature_dim, bool)
+    owned[blocks["root_height"]] = True
+    owned[blocks["ric"].start : blocks["rotations_6d"].stop] = True
+    return owned
+
+
 def body_part_joints(skeleton: Skeleton, part: str) -> tuple[int, ...]:
     """Joints of `part`: lower_body is the root and both legs (the first two kinematic chains,
     as in both datasets' definitions), upper_body every other joint."""

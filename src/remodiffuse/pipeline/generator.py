@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,13 @@ import torch
 
 from remodiffuse.configs import instantiate, plain_dict
 from remodiffuse.diffusion import (
+    ModelCall,
+    Window,
     X0Constraint,
     build_diffusion,
     build_sampler,
     constrained,
+    fused,
     mixture_denoise_fn,
     mixture_for,
     sample_loop,
@@ -30,6 +33,7 @@ from remodiffuse.pipeline.retrieval_conditions import (
     shuffled_neighbours,
 )
 from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
+from remodiffuse.pipeline.timeline import DEFAULT_OVERLAP, Segment, plan_windows
 from remodiffuse.retrieval import RetrievalDatabase
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,8 @@ class GeneratedMotion:
     features: np.ndarray  # (T, D) denormalised
     joints: np.ndarray  # (T, J, 3)
     retrieved: list[str]  # captions of the retrieved database entries, best first
+    # a timeline's segments: text, start, stop (frames) and windows (start, stop, retrieved)
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,11 @@ class KnownMotion:
 
     features: np.ndarray  # (T, D) denormalised; entries with weight 0 are not read
     weight: np.ndarray  # (T, D)
+
+
+def retrieved_of(database: RetrievalDatabase, neighbours: Sequence[int]) -> list[str]:
+    """Captions of database entries, in order."""
+    return [str(database.captions[i]) for i in neighbours]
 
 
 class MotionGenerator:
@@ -199,18 +210,86 @@ class MotionGenerator:
         body parts; `remodiffuse.diffusion.constraints`)."""
         for length in lengths:
             self.check_length(int(length))
+        self._warn_truncated(texts)
+        prompts = self.prompt_batch(texts, lengths, seed=seed)
+        shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
+        motions = self._sample(
+            prompts.model_call, shape, seed, steps, sampler, known, lengths, texts
+        )
+        return [
+            self._motion(text, motions[row, :length], prompts.neighbours[row])
+            for row, (text, length) in enumerate(zip(texts, lengths, strict=True))
+        ]
+
+    @torch.no_grad()
+    def generate_timeline(
+        self,
+        segments: Sequence[Segment],
+        seed: int = 0,
+        steps: int | str | None = None,
+        sampler: str | None = None,
+        known: KnownMotion | None = None,
+        overlap: int = DEFAULT_OVERLAP,
+    ) -> GeneratedMotion:
+        """One motion of segments[-1].stop frames following the segments' prompts: windows of at
+        most max_length frames (`plan_windows`), each with its own retrieval at its own length,
+        share one mixture coin per step and are fused on their overlaps at every step
+        (`remodiffuse.diffusion.windows`). One segment of at most max_length frames gives what
+        `generate` gives with the same seed."""
+        windows = plan_windows(segments, self.max_length, overlap)
+        texts = [segments[window.segment].text for window in windows]
+        self._warn_truncated(texts)
+        prompts = self.prompt_batch(texts, [window.length for window in windows], seed=seed)
+        total = segments[-1].stop
+        shape = (1, total, self.model.config.input_feats)
+        motion = self._sample(
+            prompts.model_call, shape, seed, steps, sampler, [known], [total], texts, windows
+        )[0]  # (L, D)
+        motion = self._motion(" then ".join(s.text for s in segments), motion, [])
+        parts = [
+            {
+                "text": segment.text,
+                "start": segment.start,
+                "stop": segment.stop,
+                "windows": [
+                    {
+                        "start": window.start,
+                        "stop": window.stop,
+                        "retrieved": retrieved_of(self.database, prompts.neighbours[row]),
+                    }
+                    for row, window in enumerate(windows)
+                    if window.segment == number
+                ],
+            }
+            for number, segment in enumerate(segments)
+        ]
+        return replace(motion, retrieved=parts[0]["windows"][0]["retrieved"], segments=parts)
+
+    def _warn_truncated(self, texts: Sequence[str]) -> None:
         for row in self.encoder.truncated(texts):
             log.warning(
                 "prompt %r is longer than the text encoder's %d tokens: its end is cut",
                 texts[row],
                 self.encoder.max_tokens,
             )
-        prompts = self.prompt_batch(texts, lengths, seed=seed)
-        sampler = self.sampler(steps, name=sampler)
+
+    def _sample(
+        self,
+        model_call: ModelCall,
+        shape: tuple[int, int, int],
+        seed: int,
+        steps: int | str | None,
+        sampler_name: str | None,
+        known: Sequence[KnownMotion | None] | None,
+        lengths: Sequence[int],
+        texts: Sequence[str],
+        windows: Sequence[Window] | None = None,
+    ) -> np.ndarray:
+        """(B, T, D) denormalised motions sampled from seeded noise of `shape`, constrained by
+        `known`; with `windows`, one (1, L, D) sequence fused from the windows' predictions."""
+        sampler = self.sampler(steps, name=sampler_name)
         self.mixture.reset(seed)
-        generator = torch.Generator().manual_seed(seed)
-        shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
-        noise = torch.randn(shape, generator=generator)  # (B, T, D)
+        noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))  # (B, T, D)
         raw_known, weight = self._known_arrays(known, lengths, shape)  # (B, T, D) x 2
         constraint = None
         if weight.any():
@@ -218,11 +297,10 @@ class MotionGenerator:
             constraint = X0Constraint(
                 torch.from_numpy(values).to(self.device), torch.from_numpy(weight).to(self.device)
             )
-        x0 = sample_loop(
-            constrained(mixture_denoise_fn(self.mixture, prompts.model_call, sampler), constraint),
-            noise.to(self.device),
-            sampler,
-        )  # (B, T, D)
+        denoise = mixture_denoise_fn(self.mixture, model_call, sampler)
+        if windows is not None:
+            denoise = fused(denoise, windows, shape[1])
+        x0 = sample_loop(constrained(denoise, constraint), noise.to(self.device), sampler)
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
         if constraint is not None:
             motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
@@ -233,19 +311,20 @@ class MotionGenerator:
                 f"{[texts[row] for row in broken[:3]]}: its weights are probably broken "
                 "(a training run that diverged)"
             )
-        results = []
-        for row, (text, length) in enumerate(zip(texts, lengths, strict=True)):
-            motion = motions[row, :length].astype(np.float32)  # (T, D)
-            results.append(
-                GeneratedMotion(
-                    text=text,
-                    length=int(length),
-                    features=motion,
-                    joints=joints_from_features(motion, self.skeleton),
-                    retrieved=[str(self.database.captions[i]) for i in prompts.neighbours[row]],
-                )
-            )
-        return results
+        return motions
+
+    def _motion(
+        self, text: str, features: np.ndarray, neighbours: Sequence[int]
+    ) -> GeneratedMotion:
+        """A GeneratedMotion of (T, D) features with the captions of its database entries."""
+        features = features.astype(np.float32)
+        return GeneratedMotion(
+            text=text,
+            length=int(features.shape[0]),
+            features=features,
+            joints=joints_from_features(features, self.skeleton),
+            retrieved=retrieved_of(self.database, neighbours),
+        )
 
     def _known_arrays(
         self,

@@ -1,0 +1,114 @@
+"""Timelines: files read and checked, windows planned, and one motion generated across them."""
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from remodiffuse.errors import InputError
+from remodiffuse.metrics.jerk import seam_jerk
+from remodiffuse.motion import joints_from_features
+from remodiffuse.pipeline import MotionGenerator
+from remodiffuse.pipeline.timeline import Segment, plan_windows, read_timeline
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_trained_run) -> MotionGenerator:
+    return MotionGenerator(tiny_trained_run[0])
+
+
+def test_text_and_yaml_timelines_give_segments_in_frames(tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("a person walks#0#3.5\n\na person jumps#3.5#6\n")
+    yaml = tmp_path / "t.yaml"
+    yaml.write_text(
+        "- {text: a person walks, start: 0, end: 3.5}\n"
+        "- {text: a person jumps, start: 3.5, end: 6}\n"
+    )
+    expected = [Segment("a person walks", 0, 70), Segment("a person jumps", 70, 120)]
+    assert read_timeline(text, 20.0, 40) == expected
+    assert read_timeline(yaml, 20.0, 40) == expected
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("walk#0#3\njump#3.5#6\n", r"t.txt:2: starts at 3.5 s .* \(a gap\)"),
+        ("walk#0#3\njump#2.5#6\n", r"t.txt:2: starts at 2.5 s .* \(an overlap\)"),
+        ("walk#1#3\n", r"t.txt:1: starts at 1 s .* \(a gap\)"),
+        ("walk#0#3\njump#3#4\n", r"t.txt:2: 20 frames \(1 s\), shorter than .* minimum of 40"),
+        ("walk#0\n", r"t.txt:1: expected 'text#start#end'"),
+        ("walk#0#soon\n", r"t.txt:1: end 'soon' is not a number"),
+        (" #0#3\n", r"t.txt:1: empty text"),
+        ("\n", "holds no segment"),
+    ],
+)
+def test_bad_timelines_name_the_file_and_the_entry(tmp_path, content, match):
+    path = tmp_path / "t.txt"
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        read_timeline(path, 20.0, 40)
+
+
+def test_bad_yaml_entries_are_named(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("- {text: walk, start: 0, stop: 3}\n")
+    with pytest.raises(InputError, match=r"t.yaml entry 0: expected the fields text, start, end"):
+        read_timeline(path, 20.0, 40)
+    with pytest.raises(InputError, match="no such file"):
+        read_timeline(tmp_path / "missing.txt", 20.0, 40)
+
+
+@pytest.mark.parametrize("lengths", [[60], [120, 90], [300], [50, 700, 60, 250]])
+def test_windows_are_short_cover_everything_and_overlap_at_seams(lengths):
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    segments = [Segment(f"s{i}", int(a), int(b)) for i, (a, b) in enumerate(pairwise(bounds))]
+    windows = plan_windows(segments, max_length=196, overlap=20)
+    assert all(w.length <= 196 for w in windows)
+    covered = np.zeros(bounds[-1], int)
+    for window in windows:
+        covered[window.start : window.stop] += 1
+    assert (covered >= 1).all() and windows[0].start == 0 and windows[-1].stop == bounds[-1]
+    for left, right in pairwise(windows):
+        assert left.stop - right.start >= 20  # every neighbour pair shares 20 frames
+    for seam in bounds[1:-1]:
+        assert covered[seam - 10 : seam + 10].min() >= 2
+    with pytest.raises(InputError, match="overlap=99"):
+        plan_windows(segments, max_length=196, overlap=99)
+
+
+def test_one_segment_timeline_equals_plain_generation(generator):
+    plain = generator.generate(["a person walks forward"], [60], seed=5, steps=4)[0]
+    timeline = generator.generate_timeline(
+        [Segment("a person walks forward", 0, 60)], seed=5, steps=4
+    )
+    np.testing.assert_array_equal(timeline.features, plain.features)
+    assert timeline.retrieved == plain.retrieved
+    assert timeline.segments[0]["windows"][0]["retrieved"] == plain.retrieved
+
+
+def test_a_1000_frame_timeline_has_the_length_and_retrieval_per_window(generator):
+    texts = ["a person walks forward", "a person jumps", "someone waves", "a person turns left"]
+    bounds = [0, 250, 500, 800, 1000]
+    segments = [Segment(t, a, b) for t, (a, b) in zip(texts, pairwise(bounds), strict=True)]
+    motion = generator.generate_timeline(segments, seed=0, steps=3)
+    assert motion.features.shape == (1000, 263) and motion.joints.shape == (1000, 22, 3)
+    assert np.isfinite(motion.features).all() and np.isfinite(motion.joints).all()
+    assert [s["text"] for s in motion.segments] == texts
+    assert all(len(s["windows"]) >= 2 for s in motion.segments)  # 250+ frames: two windows
+    assert all(len(w["retrieved"]) == 2 for s in motion.segments for w in s["windows"])
+
+
+def test_fused_seams_are_smoother_than_concatenated_clips(generator):
+    texts, bounds = ["a person walks forward", "a person jumps", "someone waves"], [0, 80, 160, 240]
+    segments = [Segment(t, a, b) for t, (a, b) in zip(texts, pairwise(bounds), strict=True)]
+    fused, pasted = [], []
+    for seed in range(3):
+        motion = generator.generate_timeline(segments, seed=seed, steps=5)
+        clips = generator.generate(texts, [80, 80, 80], seed=seed, steps=5)
+        # features concatenated: root velocities carry the path on, only the pose jumps
+        features = np.concatenate([clip.features for clip in clips])
+        joints = joints_from_features(features, generator.skeleton)
+        fused.append(seam_jerk(motion.joints, bounds[1:-1], 20.0)["peak_jerk"])
+        pasted.append(seam_jerk(joints, bounds[1:-1], 20.0)["peak_jerk"])
+    assert np.mean(fused) < np.mean(pasted)
