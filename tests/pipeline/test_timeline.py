@@ -112,3 +112,21 @@ def test_fused_seams_are_smoother_than_concatenated_clips(generator):
         fused.append(seam_jerk(motion.joints, bounds[1:-1], 20.0)["peak_jerk"])
         pasted.append(seam_jerk(joints, bounds[1:-1], 20.0)["peak_jerk"])
     assert np.mean(fused) < np.mean(pasted)
+
+
+def test_a_timeline_continues_a_prefix_longer_than_one_window(generator):
+    from remodiffuse.pipeline import KnownMotion
+
+    segments = [Segment("a person walks forward", 0, 150), Segment("a person jumps", 150, 300)]
+    first = generator.generate_timeline(segments, seed=1, steps=3)
+    weight = np.zeros((300, 263), np.float32)
+    weight[:220] = 1.0
+    known = KnownMotion(first.features, weight)
+    other = [Segment("a person runs", 0, 150), Segment("someone waves", 150, 300)]
+    continued = generator.generate_timeline(other, seed=2, steps=3, known=known)
+    np.testing.assert_array_equal(continued.features[:220], first.features[:220])
+    assert not np.allclose(continued.features[220:], first.features[220:])
+    with pytest.raises(
+        InputError, match=r"segment 1: starts at 4.5 s .* ends at 7.5 s \(an overlap"
+    ):
+        generator.generate_timeline([other[0], Segment("a", 150 - 60, 300)], steps=3)

@@ -33,7 +33,12 @@ from remodiffuse.pipeline.retrieval_conditions import (
     shuffled_neighbours,
 )
 from remodiffuse.pipeline.run_files import DATABASE_DIR, load_run, load_statistics
-from remodiffuse.pipeline.timeline import DEFAULT_OVERLAP, Segment, plan_windows
+from remodiffuse.pipeline.timeline import (
+    DEFAULT_OVERLAP,
+    Segment,
+    check_segments,
+    plan_windows,
+)
 from remodiffuse.retrieval import RetrievalDatabase
 
 log = logging.getLogger(__name__)
@@ -236,6 +241,7 @@ class MotionGenerator:
         share one mixture coin per step and are fused on their overlaps at every step
         (`remodiffuse.diffusion.windows`). One segment of at most max_length frames gives what
         `generate` gives with the same seed."""
+        check_segments(segments, self.min_length, fps=self.config["dataset"]["fps"])
         windows = plan_windows(segments, self.max_length, overlap)
         texts = [segments[window.segment].text for window in windows]
         self._warn_truncated(texts)

@@ -107,10 +107,17 @@ def _fields(where: str, text: Any, start: Any, end: Any) -> tuple[str, float, fl
 
 
 def check_segments(
-    segments: Sequence[Segment], min_length: int, names: Sequence[str], fps: float
+    segments: Sequence[Segment],
+    min_length: int,
+    names: Sequence[str] | None = None,
+    fps: float = 20.0,
 ) -> None:
-    """InputError, naming the entry, for a segment shorter than `min_length` frames or one that
-    leaves a gap after (or overlaps) the previous one; the first starts at 0."""
+    """InputError, naming the entry ("segment i" without `names`), for a segment shorter than
+    `min_length` frames or one that leaves a gap after (or overlaps) the previous one; the
+    first starts at 0."""
+    if not segments:
+        raise InputError("a timeline needs at least one segment")
+    names = names or [f"segment {number}" for number in range(len(segments))]
     previous = 0
     for segment, where in zip(segments, names, strict=True):
         if segment.start != previous:

@@ -1,0 +1,204 @@
+"""Timelines measured: per-segment quality against single clips, and seam smoothness.
+
+For timelines of 2 to 5 segments whose prompts are test captions of single-primitive synthetic
+motions (at those motions' lengths), it generates each timeline once fused
+(`MotionGenerator.generate_timeline`) and its segments once as independent single clips with the
+same seed, and reports:
+
+- per segment, under a contrastive evaluator: R-precision top-1/3 and FID (against the test
+  split's real motions) of the fused timeline cut at the segment bounds vs the single clips;
+- per seam (FlowMDM's PJ and AUJ, `remodiffuse.metrics.jerk`): the fused timeline, the single
+  clips concatenated naively (features joined, so the root path continues and only the pose
+  jumps) and real synthetic motions at their primitive changes between the same two actions.
+
+    python scripts/timeline_quality.py --run runs/study/seed0/retrieval \\
+        --evaluator runs/study/evaluator --root runs/study/data/synthetic --out-dir docs/analyses
+"""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from itertools import pairwise  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from paper_analyses import test_items  # noqa: E402
+
+from remodiffuse.evaluation.protocol import embed_motions, embed_texts, matching_metrics  # noqa: E402
+from remodiffuse.evaluators import load_evaluator  # noqa: E402
+from remodiffuse.files import write_text  # noqa: E402
+from remodiffuse.metrics import fid  # noqa: E402
+from remodiffuse.metrics.jerk import seam_jerk  # noqa: E402
+from remodiffuse.motion import joints_from_features  # noqa: E402
+from remodiffuse.pipeline import MotionGenerator  # noqa: E402
+from remodiffuse.pipeline.timeline import Segment  # noqa: E402
+
+KINDS = ("fused timeline", "single clips")
+SEAM_KINDS = ("fused timeline", "naive concatenation", "real motions")
+
+
+def primitive_labels(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """motion id -> its primitives ({label, start, end} in joint frames) from synthetic.json."""
+    motions = json.loads((root / "synthetic.json").read_text())["motions"]
+    return {motion_id: motion["primitives"] for motion_id, motion in motions.items()}
+
+
+def real_seams(root: Path, primitives: dict, pairs: set[tuple[str, str]], fps: float) -> dict:
+    """Mean PJ / AUJ over every real primitive change between a pair of `pairs`."""
+    jerks = []
+    for motion_id, parts in primitives.items():
+        seams = [a["end"] for a, b in pairwise(parts) if (a["label"], b["label"]) in pairs]
+        if seams:
+            joints = np.load(root / "new_joints" / f"{motion_id}.npy")
+            jerks += [seam_jerk(joints, [seam], fps) for seam in seams]
+    return {
+        "seams": len(jerks),
+        **{key: float(np.mean([j[key] for j in jerks])) if jerks else None for key in JERK_KEYS},
+    }
+
+
+JERK_KEYS = ("peak_jerk", "area_under_jerk")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    generator = MotionGenerator(args.run)
+    evaluator = load_evaluator({"kind": "contrastive", "ckpt": str(args.evaluator)})
+    fps = generator.config["dataset"]["fps"]
+    test = test_items(generator, args.root)
+    primitives = primitive_labels(args.root)
+    single = [i for i, m in enumerate(test.motion_ids) if len(primitives[m]) == 1]
+    real_emb = embed_motions(evaluator, test.motions, test.mean, test.std, 32)
+    rng = np.random.default_rng(args.seed)
+    report: dict[str, Any] = {
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "segments": {},
+    }
+    pairs: set[tuple[str, str]] = set()
+    for count in args.segments:
+        texts, tokens, cut = [], [], {kind: [] for kind in KINDS}
+        seams = {kind: [] for kind in SEAM_KINDS[:2]}
+        for number in range(args.timelines):
+            picks = rng.choice(single, size=count, replace=len(single) < count)
+            lengths = [int(test.lengths[i]) for i in picks]
+            bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+            prompts = [test.captions[i] for i in picks]
+            segments = [
+                Segment(t, a, b) for t, (a, b) in zip(prompts, pairwise(bounds), strict=True)
+            ]
+            options = {"seed": number, "steps": args.steps, "sampler": args.sampler}
+            timeline = generator.generate_timeline(segments, overlap=args.overlap, **options)
+            clips = generator.generate(prompts, lengths, **options)
+            texts += prompts
+            tokens += [test.tokens[i] for i in picks]
+            cut["fused timeline"] += [timeline.features[a:b] for a, b in pairwise(bounds)]
+            cut["single clips"] += [clip.features for clip in clips]
+            pasted = joints_from_features(
+                np.concatenate(cut["single clips"][-count:]), generator.skeleton
+            )
+            seams["fused timeline"].append(seam_jerk(timeline.joints, bounds[1:-1], fps))
+            seams["naive concatenation"].append(seam_jerk(pasted, bounds[1:-1], fps))
+            labels = [primitives[test.motion_ids[i]][0]["label"] for i in picks]
+            pairs.update(pairwise(labels))
+        text_emb = embed_texts(evaluator, texts, tokens, 32)
+        row: dict[str, Any] = {}
+        for kind in KINDS:
+            emb = embed_motions(evaluator, cut[kind], test.mean, test.std, 32)
+            scores = matching_metrics(text_emb, emb, 32, drop_last=False)
+            row[kind] = {"fid": fid(real_emb, emb)} | {
+                key: scores[key] for key in ("r_precision_top1", "r_precision_top3")
+            }
+        for kind, values in seams.items():
+            row[kind] = row.get(kind, {}) | {
+                key: float(np.mean([v[key] for v in values])) for key in JERK_KEYS
+            }
+        report["segments"][str(count)] = row
+        print(f"[{time.perf_counter() - started:7.0f}s] {count} segments: {json.dumps(row)}")
+    report["real motions"] = real_seams(args.root, primitives, pairs, fps)
+    report["runtime_seconds"] = time.perf_counter() - started
+    write_outputs(report, args.out_dir)
+
+
+def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(out_dir / "timeline.json", json.dumps(report, indent=2) + "\n")
+    real = report["real motions"]
+    lines = [
+        "# Timelines: per-segment quality and seam smoothness",
+        "",
+        f"{report['settings']['timelines']} timelines per segment count, "
+        f"{report['settings']['steps']} steps of {report['settings']['sampler']}, overlap "
+        f"{report['settings']['overlap']} frames; real primitive changes between the same "
+        f"actions: {real['seams']} seams, PJ {fmt(real['peak_jerk'])}, AUJ "
+        f"{fmt(real['area_under_jerk'])}.",
+        "",
+        "| segments | FID fused | FID clips | R@1 fused | R@1 clips | R@3 fused | R@3 clips "
+        "| PJ fused | PJ naive | AUJ fused | AUJ naive |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for count, row in report["segments"].items():
+        fused, clips, naive = (
+            row[k] for k in ("fused timeline", "single clips", "naive concatenation")
+        )
+        cells = [fused["fid"], clips["fid"], fused["r_precision_top1"], clips["r_precision_top1"]]
+        cells += [fused["r_precision_top3"], clips["r_precision_top3"]]
+        cells += [
+            fused["peak_jerk"],
+            naive["peak_jerk"],
+            fused["area_under_jerk"],
+            naive["area_under_jerk"],
+        ]
+        lines.append(f"| {count} | " + " | ".join(fmt(c) for c in cells) + " |")
+    write_text(out_dir / "timeline.md", "\n".join(lines) + "\n")
+    counts = list(report["segments"])
+    figure, axis = plt.subplots(figsize=(5, 3.2))
+    for kind in SEAM_KINDS[:2]:
+        axis.plot(
+            counts, [report["segments"][c][kind]["peak_jerk"] for c in counts], "o-", label=kind
+        )
+    if real["peak_jerk"] is not None:
+        axis.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
+    axis.set_xlabel("segments per timeline")
+    axis.set_ylabel("peak jerk at seams (m/s³)")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(out_dir / "timeline.png", dpi=120)
+
+
+def fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--evaluator", type=Path, required=True)
+    parser.add_argument("--root", type=Path, required=True, help="the synthetic dataset")
+    parser.add_argument(
+        "--segments", type=lambda s: [int(x) for x in s.split(",")], default=[2, 3, 4, 5]
+    )
+    parser.add_argument("--timelines", type=int, default=16, help="per segment count")
+    parser.add_argument("--steps", default="logsnr10")
+    parser.add_argument("--sampler", default="dpm_solver++")
+    parser.add_argument("--overlap", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out-dir", type=Path, default=Path("docs/analyses"))
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()

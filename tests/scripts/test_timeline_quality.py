@@ -1,0 +1,28 @@
+"""scripts/timeline_quality.py on the tiny run, evaluator and synthetic set."""
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "timeline_quality.py"
+
+
+@pytest.mark.slow
+def test_the_table_has_every_row_and_finite_numbers(tiny_trained_run, tiny_evaluator_run, tmp_path):
+    run_dir, _ = tiny_trained_run
+    main = runpy.run_path(str(SCRIPT))["main"]
+    arguments = ["--run", str(run_dir), "--evaluator", str(tiny_evaluator_run)]
+    arguments += ["--root", str(run_dir.parent / "data" / "synthetic"), "--segments", "2,3"]
+    main([*arguments, "--timelines", "2", "--steps", "3", "--out-dir", str(tmp_path)])
+    report = json.loads((tmp_path / "timeline.json").read_text())
+    assert list(report["segments"]) == ["2", "3"]
+    for row in report["segments"].values():
+        for kind in ("fused timeline", "single clips"):
+            assert row[kind]["fid"] >= 0 and 0 <= row[kind]["r_precision_top1"] <= 1
+        for kind in ("fused timeline", "naive concatenation"):
+            assert row[kind]["peak_jerk"] > 0 and row[kind]["area_under_jerk"] > 0
+    assert report["real motions"]["seams"] >= 0
+    assert "| 3 |" in (tmp_path / "timeline.md").read_text()
+    assert (tmp_path / "timeline.png").stat().st_size > 0
