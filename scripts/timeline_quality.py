@@ -33,6 +33,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from paper_analyses import test_items  # noqa: E402
@@ -41,13 +42,14 @@ from remodiffuse.evaluation.protocol import embed_motions, embed_texts, matching
 from remodiffuse.evaluators import load_evaluator  # noqa: E402
 from remodiffuse.files import write_text  # noqa: E402
 from remodiffuse.metrics import fid  # noqa: E402
-from remodiffuse.metrics.jerk import seam_jerk  # noqa: E402
-from remodiffuse.motion import joints_from_features  # noqa: E402
+from remodiffuse.metrics.jerk import frame_jerk, seam_jerk  # noqa: E402
+from remodiffuse.motion import joints_from_features, normalize  # noqa: E402
 from remodiffuse.pipeline import MotionGenerator  # noqa: E402
 from remodiffuse.pipeline.timeline import Segment  # noqa: E402
 
 KINDS = ("fused timeline", "single clips")
 SEAM_KINDS = ("fused timeline", "naive concatenation", "real motions")
+JERK_KEYS = ("peak_jerk", "area_under_jerk", "median_jerk")  # median: over the whole motion
 
 
 def primitive_labels(root: Path) -> dict[str, list[dict[str, Any]]]:
@@ -63,20 +65,30 @@ def real_seams(root: Path, primitives: dict, pairs: set[tuple[str, str]], fps: f
         seams = [a["end"] for a, b in pairwise(parts) if (a["label"], b["label"]) in pairs]
         if seams:
             joints = np.load(root / "new_joints" / f"{motion_id}.npy")
-            jerks += [seam_jerk(joints, [seam], fps) for seam in seams]
+            median = float(np.median(frame_jerk(joints, fps)))
+            jerks += [seam_jerk(joints, [seam], fps) | {"median_jerk": median} for seam in seams]
     return {
         "seams": len(jerks),
         **{key: float(np.mean([j[key] for j in jerks])) if jerks else None for key in JERK_KEYS},
     }
 
 
-JERK_KEYS = ("peak_jerk", "area_under_jerk")
+def paired_difference(fused: list[dict], naive: list[dict]) -> dict[str, float]:
+    """Mean and standard error over timelines of fused minus naive PJ and AUJ (same prompts
+    and seeds)."""
+    result = {}
+    for key in JERK_KEYS[:2]:
+        differences = np.array([a[key] - b[key] for a, b in zip(fused, naive, strict=True)])
+        result[key] = float(differences.mean())
+        result[f"{key}_sem"] = float(differences.std(ddof=1) / np.sqrt(len(differences)))
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
-    generator = MotionGenerator(args.run)
+    mixture = None if args.mixture is None else OmegaConf.to_container(OmegaConf.load(args.mixture))
+    generator = MotionGenerator(args.run, mixture=mixture)
     evaluator = load_evaluator({"kind": "contrastive", "ckpt": str(args.evaluator)})
     fps = generator.config["dataset"]["fps"]
     test = test_items(generator, args.root)
@@ -110,14 +122,19 @@ def main(argv: list[str] | None = None) -> None:
             pasted = joints_from_features(
                 np.concatenate(cut["single clips"][-count:]), generator.skeleton
             )
-            seams["fused timeline"].append(seam_jerk(timeline.joints, bounds[1:-1], fps))
-            seams["naive concatenation"].append(seam_jerk(pasted, bounds[1:-1], fps))
+            for kind, joints in (
+                ("fused timeline", timeline.joints),
+                ("naive concatenation", pasted),
+            ):
+                median = float(np.median(frame_jerk(joints, fps)))
+                seams[kind].append(seam_jerk(joints, bounds[1:-1], fps) | {"median_jerk": median})
             labels = [primitives[test.motion_ids[i]][0]["label"] for i in picks]
             pairs.update(pairwise(labels))
         text_emb = embed_texts(evaluator, texts, tokens, 32)
         row: dict[str, Any] = {}
         for kind in KINDS:
-            emb = embed_motions(evaluator, cut[kind], test.mean, test.std, 32)
+            motions = [normalize(m, generator.mean, generator.std) for m in cut[kind]]
+            emb = embed_motions(evaluator, motions, generator.mean, generator.std, 32)
             scores = matching_metrics(text_emb, emb, 32, drop_last=False)
             row[kind] = {"fid": fid(real_emb, emb)} | {
                 key: scores[key] for key in ("r_precision_top1", "r_precision_top3")
@@ -126,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             row[kind] = row.get(kind, {}) | {
                 key: float(np.mean([v[key] for v in values])) for key in JERK_KEYS
             }
+        row["fused - naive"] = paired_difference(*seams.values())
         report["segments"][str(count)] = row
         print(f"[{time.perf_counter() - started:7.0f}s] {count} segments: {json.dumps(row)}")
     report["real motions"] = real_seams(args.root, primitives, pairs, fps)
@@ -144,25 +162,22 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
         f"{report['settings']['steps']} steps of {report['settings']['sampler']}, overlap "
         f"{report['settings']['overlap']} frames; real primitive changes between the same "
         f"actions: {real['seams']} seams, PJ {fmt(real['peak_jerk'])}, AUJ "
-        f"{fmt(real['area_under_jerk'])}.",
+        f"{fmt(real['area_under_jerk'])} (median jerk of those motions "
+        f"{fmt(real['median_jerk'])}).",
+        "PJ, AUJ: at the seams; median jerk: over whole motions (m/s³, m/s²).",
         "",
         "| segments | FID fused | FID clips | R@1 fused | R@1 clips | R@3 fused | R@3 clips "
-        "| PJ fused | PJ naive | AUJ fused | AUJ naive |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PJ fused | PJ naive | AUJ fused | AUJ naive | median fused | median naive "
+        "| PJ fused - naive (± s.e.) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for count, row in report["segments"].items():
-        fused, clips, naive = (
-            row[k] for k in ("fused timeline", "single clips", "naive concatenation")
-        )
-        cells = [fused["fid"], clips["fid"], fused["r_precision_top1"], clips["r_precision_top1"]]
-        cells += [fused["r_precision_top3"], clips["r_precision_top3"]]
-        cells += [
-            fused["peak_jerk"],
-            naive["peak_jerk"],
-            fused["area_under_jerk"],
-            naive["area_under_jerk"],
-        ]
-        lines.append(f"| {count} | " + " | ".join(fmt(c) for c in cells) + " |")
+        keys = ("fid", "r_precision_top1", "r_precision_top3")
+        cells = [row[kind][key] for key in keys for kind in KINDS]
+        cells += [row[kind][key] for key in JERK_KEYS for kind in SEAM_KINDS[:2]]
+        difference = row["fused - naive"]
+        paired = f"{fmt(difference['peak_jerk'])} ± {fmt(difference['peak_jerk_sem'])}"
+        lines.append(f"| {count} | " + " | ".join(fmt(c) for c in cells) + f" | {paired} |")
     write_text(out_dir / "timeline.md", "\n".join(lines) + "\n")
     counts = list(report["segments"])
     figure, axis = plt.subplots(figsize=(5, 3.2))
@@ -187,11 +202,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--evaluator", type=Path, required=True)
+    parser.add_argument("--mixture", type=Path, help="a mixture.yaml (default: the run's)")
     parser.add_argument("--root", type=Path, required=True, help="the synthetic dataset")
     parser.add_argument(
         "--segments", type=lambda s: [int(x) for x in s.split(",")], default=[2, 3, 4, 5]
     )
-    parser.add_argument("--timelines", type=int, default=16, help="per segment count")
+    parser.add_argument("--timelines", type=int, default=32, help="per segment count")
     parser.add_argument("--steps", default="logsnr10")
     parser.add_argument("--sampler", default="dpm_solver++")
     parser.add_argument("--overlap", type=int, default=20)
