@@ -50,6 +50,26 @@ from remodiffuse.pipeline.timeline import Segment  # noqa: E402
 KINDS = ("fused timeline", "single clips")
 SEAM_KINDS = ("fused timeline", "naive concatenation", "real motions")
 JERK_KEYS = ("peak_jerk", "area_under_jerk", "median_jerk")  # median: over the whole motion
+PROFILE_EDGES = (5, 10, 20, 50)  # frames from the nearest seam: bins 0-5, 5-10, ..., 50+
+
+
+class JerkProfile:
+    """Mean jerk by distance (frames) to the nearest seam, pooled over motions."""
+
+    def __init__(self) -> None:
+        self.sums = np.zeros(len(PROFILE_EDGES) + 1)
+        self.counts = np.zeros(len(PROFILE_EDGES) + 1)
+
+    def add(self, joints: np.ndarray, seams: list[int], fps: float) -> None:
+        jerk = frame_jerk(joints, fps)  # (T - 3,)
+        centres = np.arange(len(jerk)) + 1.5  # entry i sits between frames i + 1 and i + 2
+        distance = np.abs(centres[:, None] - np.asarray(seams)[None]).min(axis=1)
+        bins = np.digitize(distance, PROFILE_EDGES)
+        self.sums += np.bincount(bins, weights=jerk, minlength=len(self.sums))
+        self.counts += np.bincount(bins, minlength=len(self.counts))
+
+    def means(self) -> list[float | None]:
+        return [float(s / c) if c else None for s, c in zip(self.sums, self.counts, strict=True)]
 
 
 def primitive_labels(root: Path) -> dict[str, list[dict[str, Any]]]:
@@ -58,8 +78,11 @@ def primitive_labels(root: Path) -> dict[str, list[dict[str, Any]]]:
     return {motion_id: motion["primitives"] for motion_id, motion in motions.items()}
 
 
-def real_seams(root: Path, primitives: dict, pairs: set[tuple[str, str]], fps: float) -> dict:
-    """Mean PJ / AUJ over every real primitive change between a pair of `pairs`."""
+def real_seams(
+    root: Path, primitives: dict, pairs: set[tuple[str, str]], fps: float, profile: JerkProfile
+) -> dict:
+    """Mean PJ / AUJ over every real primitive change between a pair of `pairs` (and their
+    motions added to `profile`)."""
     jerks = []
     for motion_id, parts in primitives.items():
         seams = [a["end"] for a, b in pairwise(parts) if (a["label"], b["label"]) in pairs]
@@ -67,6 +90,7 @@ def real_seams(root: Path, primitives: dict, pairs: set[tuple[str, str]], fps: f
             joints = np.load(root / "new_joints" / f"{motion_id}.npy")
             median = float(np.median(frame_jerk(joints, fps)))
             jerks += [seam_jerk(joints, [seam], fps) | {"median_jerk": median} for seam in seams]
+            profile.add(joints, seams, fps)
     return {
         "seams": len(jerks),
         **{key: float(np.mean([j[key] for j in jerks])) if jerks else None for key in JERK_KEYS},
@@ -101,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         "segments": {},
     }
     pairs: set[tuple[str, str]] = set()
+    profiles = {kind: JerkProfile() for kind in SEAM_KINDS}
     for count in args.segments:
         texts, tokens, cut = [], [], {kind: [] for kind in KINDS}
         seams = {kind: [] for kind in SEAM_KINDS[:2]}
@@ -126,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
                 ("fused timeline", timeline.joints),
                 ("naive concatenation", pasted),
             ):
+                profiles[kind].add(joints, bounds[1:-1], fps)
                 median = float(np.median(frame_jerk(joints, fps)))
                 seams[kind].append(seam_jerk(joints, bounds[1:-1], fps) | {"median_jerk": median})
             labels = [primitives[test.motion_ids[i]][0]["label"] for i in picks]
@@ -146,7 +172,11 @@ def main(argv: list[str] | None = None) -> None:
         row["fused - naive"] = paired_difference(*seams.values())
         report["segments"][str(count)] = row
         print(f"[{time.perf_counter() - started:7.0f}s] {count} segments: {json.dumps(row)}")
-    report["real motions"] = real_seams(args.root, primitives, pairs, fps)
+    report["real motions"] = real_seams(args.root, primitives, pairs, fps, profiles["real motions"])
+    bins = [f"{a}-{b}" for a, b in pairwise((0, *PROFILE_EDGES))] + [f"{PROFILE_EDGES[-1]}+"]
+    report["jerk by frames to the seam"] = {"bins": bins} | {
+        kind: profile.means() for kind, profile in profiles.items()
+    }
     report["runtime_seconds"] = time.perf_counter() - started
     write_outputs(report, args.out_dir)
 
@@ -178,18 +208,34 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
         difference = row["fused - naive"]
         paired = f"{fmt(difference['peak_jerk'])} ± {fmt(difference['peak_jerk_sem'])}"
         lines.append(f"| {count} | " + " | ".join(fmt(c) for c in cells) + f" | {paired} |")
+    profile = report["jerk by frames to the seam"]
+    lines += ["", "Mean jerk (m/s³) by frames to the nearest seam, over every timeline:", ""]
+    lines += [
+        "| | " + " | ".join(profile["bins"]) + " |",
+        "|---" * (len(profile["bins"]) + 1) + "|",
+    ]
+    lines += [
+        f"| {kind} | " + " | ".join(fmt(v) for v in profile[kind]) + " |" for kind in SEAM_KINDS
+    ]
     write_text(out_dir / "timeline.md", "\n".join(lines) + "\n")
     counts = list(report["segments"])
-    figure, axis = plt.subplots(figsize=(5, 3.2))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     for kind in SEAM_KINDS[:2]:
-        axis.plot(
-            counts, [report["segments"][c][kind]["peak_jerk"] for c in counts], "o-", label=kind
-        )
+        peaks = [report["segments"][c][kind]["peak_jerk"] for c in counts]
+        left.plot(counts, peaks, "o-", label=kind)
     if real["peak_jerk"] is not None:
-        axis.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
-    axis.set_xlabel("segments per timeline")
-    axis.set_ylabel("peak jerk at seams (m/s³)")
-    axis.legend()
+        left.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
+    left.set_xlabel("segments per timeline")
+    left.set_ylabel("peak jerk at seams (m/s³)")
+    left.set_ylim(bottom=0)
+    left.legend(fontsize=8)
+    for kind in SEAM_KINDS:
+        values = [np.nan if v is None else v for v in profile[kind]]
+        right.plot(profile["bins"], values, "o-", label=kind)
+    right.set_xlabel("frames to the nearest seam")
+    right.set_ylabel("mean jerk (m/s³)")
+    right.set_yscale("log")
+    right.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(out_dir / "timeline.png", dpi=120)
 

@@ -25,4 +25,7 @@ def test_the_table_has_every_row_and_finite_numbers(tiny_trained_run, tiny_evalu
             assert row[kind]["peak_jerk"] > 0 and row[kind]["area_under_jerk"] > 0
     assert report["real motions"]["seams"] >= 0
     assert "| 3 |" in (tmp_path / "timeline.md").read_text()
+    profile = report["jerk by frames to the seam"]
+    assert len(profile["bins"]) == len(profile["fused timeline"]) == 5
+    assert all(v > 0 for v in profile["naive concatenation"])
     assert (tmp_path / "timeline.png").stat().st_size > 0
