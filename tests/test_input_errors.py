@@ -79,6 +79,10 @@ PROBES = {
     ),
     "fractional length": ([*GENERATE, "ckpt={run}", "text=hi", "length=120.5"], "length=120.5"),
     "length below the model's minimum": ([*GENERATE, "ckpt={run}", "text=hi", "length=10"], "10"),
+    "overlap too long": (
+        [*GENERATE, "ckpt={run}", "text=hi", "length=300", "overlap=150"],
+        "overlap=150 must lie in 0..98",
+    ),
     "timeline with a gap": ([*GENERATE, "ckpt={run}", "timeline={root}/gap.txt"], "gap.txt:2"),
     "prefix not shorter than length": (
         [*GENERATE, "ckpt={run}", "text=hi", "length=48", "prefix={root}/motion60.npy"],

@@ -1,8 +1,10 @@
 """Generation entry point: `python -m remodiffuse.generate ckpt=... text="..." length=...`."""
 
+from typing import Any
+
 import hydra
 from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 
 from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
@@ -10,13 +12,37 @@ from remodiffuse.errors import InputError
 from remodiffuse.export.generated import GeneratedWriter
 from remodiffuse.motion import get_skeleton
 from remodiffuse.options import MAX_SEED, whole_number
-from remodiffuse.pipeline import MotionGenerator, batches, prompt_list
+from remodiffuse.pipeline import MotionGenerator, Prompt, batches, prompt_list
 from remodiffuse.pipeline.editing import known_motion
-from remodiffuse.pipeline.timeline import Segment, read_timeline
+from remodiffuse.pipeline.timeline import Segment, plan_windows, read_timeline
 
 
 def _path(value: str | None) -> str | None:
     return None if value is None else to_absolute_path(value)
+
+
+def _frame_list(value: Any) -> list[Any] | None:
+    """keyframe_frames=[0,60] or keyframe_frames=60 as a list (None when unset)."""
+    if value is None:
+        return None
+    return list(value) if isinstance(value, ListConfig | list | tuple) else [value]
+
+
+def _what_to_generate(
+    cfg: DictConfig, generator: MotionGenerator, fps: float
+) -> tuple[list[Prompt], list[Segment]]:
+    """Prompts of text=/prompts= (checked against the model's lengths), or the segments of
+    timeline= or of a text= longer than one window."""
+    if cfg.timeline is not None:
+        if cfg.text is not None or cfg.prompts is not None:
+            raise InputError("give timeline=FILE or text=/prompts=, not both")
+        return [], read_timeline(_path(cfg.timeline), fps, generator.min_length)
+    prompts = prompt_list(cfg.text, _path(cfg.prompts), cfg.length)
+    if cfg.text is not None and prompts[0].length > generator.max_length:
+        return [], [Segment(prompts[0].text, 0, prompts[0].length)]
+    for prompt in prompts:
+        generator.check_length(prompt.length)
+    return prompts, []
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="generate")
@@ -30,22 +56,14 @@ def main(cfg: DictConfig) -> None:
     generator = MotionGenerator.from_options(cfg)
     dataset = generator.config["dataset"]
     skeleton, fps = get_skeleton(dataset["skeleton"]), dataset["fps"]
-    if cfg.timeline is not None:
-        if cfg.text is not None or cfg.prompts is not None:
-            raise InputError("give timeline=FILE or text=/prompts=, not both")
-        segments = read_timeline(_path(cfg.timeline), fps, generator.min_length)
-        prompts = []
-    else:
-        prompts = prompt_list(cfg.text, _path(cfg.prompts), cfg.length)
-        long = cfg.text is not None and prompts[0].length > generator.max_length
-        segments = [Segment(prompts[0].text, 0, prompts[0].length)] if long else []
-        for prompt in [] if segments else prompts:
-            generator.check_length(prompt.length)
+    prompts, segments = _what_to_generate(cfg, generator, fps)
+    if segments:
+        plan_windows(segments, generator.max_length, overlap)  # a bad overlap= fails early
     lengths = {segments[-1].stop} if segments else {prompt.length for prompt in prompts}
     editing = {
         "prefix": _path(cfg.prefix),
         "keyframes": _path(cfg.keyframes),
-        "keyframe_frames": None if cfg.keyframe_frames is None else list(cfg.keyframe_frames),
+        "keyframe_frames": _frame_list(cfg.keyframe_frames),
         "edit": cfg.edit,
         "source": _path(cfg.source),
     }

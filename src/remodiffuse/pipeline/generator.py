@@ -38,6 +38,7 @@ from remodiffuse.pipeline.timeline import (
     Segment,
     check_segments,
     plan_windows,
+    segment_records,
 )
 from remodiffuse.retrieval import RetrievalDatabase
 
@@ -54,7 +55,7 @@ class GeneratedMotion:
     length: int
     features: np.ndarray  # (T, D) denormalised
     joints: np.ndarray  # (T, J, 3)
-    retrieved: list[str]  # captions of the retrieved database entries, best first
+    retrieved: list[str]  # captions of the retrieved database entries, best first (per window)
     # a timeline's segments: text, start, stop (frames) and windows (start, stop, retrieved)
     segments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -251,25 +252,12 @@ class MotionGenerator:
         motion = self._sample(
             prompts.model_call, shape, seed, steps, sampler, [known], [total], texts, windows
         )[0]  # (L, D)
-        motion = self._motion(" then ".join(s.text for s in segments), motion, [])
-        parts = [
-            {
-                "text": segment.text,
-                "start": segment.start,
-                "stop": segment.stop,
-                "windows": [
-                    {
-                        "start": window.start,
-                        "stop": window.stop,
-                        "retrieved": retrieved_of(self.database, prompts.neighbours[row]),
-                    }
-                    for row, window in enumerate(windows)
-                    if window.segment == number
-                ],
-            }
-            for number, segment in enumerate(segments)
-        ]
-        return replace(motion, retrieved=parts[0]["windows"][0]["retrieved"], segments=parts)
+        retrieved = [retrieved_of(self.database, row) for row in prompts.neighbours]
+        return replace(
+            self._motion(" then ".join(s.text for s in segments), motion, []),
+            retrieved=[caption for captions in retrieved for caption in captions],
+            segments=segment_records(segments, windows, retrieved),
+        )
 
     def _warn_truncated(self, texts: Sequence[str]) -> None:
         for row in self.encoder.truncated(texts):

@@ -154,3 +154,24 @@ def plan_windows(
             offset = start + (round(piece * (span - size) / (pieces - 1)) if pieces > 1 else 0)
             windows.append(TimelineWindow(offset, offset + size, number))
     return windows
+
+
+def segment_records(
+    segments: Sequence[Segment],
+    windows: Sequence[TimelineWindow],
+    retrieved: Sequence[list[str]],
+) -> list[dict[str, Any]]:
+    """Per segment: text, start, stop and its windows (start, stop, their retrieved captions)."""
+    return [
+        {
+            "text": segment.text,
+            "start": segment.start,
+            "stop": segment.stop,
+            "windows": [
+                {"start": window.start, "stop": window.stop, "retrieved": captions}
+                for window, captions in zip(windows, retrieved, strict=True)
+                if window.segment == number
+            ],
+        }
+        for number, segment in enumerate(segments)
+    ]
