@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
+from remodiffuse.errors import InputError, MissingFileError
+
 TEMPORARY_MARK = ".tmp-"  # in the names of unfinished files and folders
 RETIRED_MARK = ".old-"  # in the name of the folder a replaced folder waits in until removed
 
@@ -38,6 +40,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def read_option_text(option: str, path: str | Path, max_bytes: int) -> str:
+    """The UTF-8 text of the file an option names; MissingFileError / InputError naming
+    `option=path` when it is missing, larger than max_bytes or not UTF-8."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"{option}={path}: no such file")
+    if path.stat().st_size > max_bytes:
+        raise InputError(f"{option}={path}: larger than {max_bytes >> 20} MiB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{option}={path}: not UTF-8 text (byte {error.start}: {error.reason})"
+        ) from None
 
 
 def write_text(path: str | Path, text: str) -> None:

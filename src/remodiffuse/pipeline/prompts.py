@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from remodiffuse.errors import InputError
+from remodiffuse.files import read_option_text
 from remodiffuse.options import whole_number
 
 MAX_PROMPT_FILE_BYTES = 64 << 20  # a prompts file larger than this is refused
@@ -20,16 +21,7 @@ class Prompt:
 def read_prompts(path: str | Path, default_length: int) -> list[Prompt]:
     """Prompts file: one prompt per line, optionally `text#length`; blank lines are ignored."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"prompts={path}: no such file")
-    if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
-        raise InputError(f"prompts={path}: larger than {MAX_PROMPT_FILE_BYTES >> 20} MiB")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"prompts={path}: not UTF-8 text (byte {error.start}: {error.reason})"
-        ) from None
+    text = read_option_text("prompts", path, MAX_PROMPT_FILE_BYTES)
     prompts = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

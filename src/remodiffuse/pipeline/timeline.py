@@ -16,7 +16,8 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from remodiffuse.diffusion import Window
-from remodiffuse.errors import InputError, MissingFileError
+from remodiffuse.errors import InputError
+from remodiffuse.files import read_option_text
 
 MAX_TIMELINE_FILE_BYTES = 1 << 20
 DEFAULT_OVERLAP = 20  # frames shared by neighbouring windows (1 s at 20 fps)
@@ -41,14 +42,7 @@ class TimelineWindow(Window):
 def read_timeline(path: str | Path, fps: float, min_length: int) -> list[Segment]:
     """The segments of a timeline file, in frames at `fps`, checked (see the module doc)."""
     path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"timeline={path}: no such file")
-    if path.stat().st_size > MAX_TIMELINE_FILE_BYTES:
-        raise InputError(f"timeline={path}: larger than {MAX_TIMELINE_FILE_BYTES >> 20} MiB")
-    try:
-        content = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"timeline={path}: not UTF-8 text ({error.reason})") from None
+    content = read_option_text("timeline", path, MAX_TIMELINE_FILE_BYTES)
     if path.suffix in (".yaml", ".yml"):
         entries = _yaml_entries(path, content)
     else:
