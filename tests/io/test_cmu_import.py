@@ -8,7 +8,12 @@ import pytest
 
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.data.dataset import crop_length
-from remodiffuse.io.importer import prepare_dataset
+from remodiffuse.export.bvh import write_bvh
+from remodiffuse.io.bvh import read_bvh
+from remodiffuse.io.importer import import_motion, prepare_dataset
+from remodiffuse.motion import get_skeleton
+from remodiffuse.motion.recovery import joints_from_features
+from remodiffuse.motion.representation import features_from_joints
 
 # Takes over the toe-sliding limit, measured: feet on playground bars / uneven terrain reach the
 # toe's lowest height only in a few frames (01_*, 03_02), a 1.4 s run with 5 planted frames
@@ -58,3 +63,24 @@ def test_cmu_all_takes(tmp_path, require_fixture):
     assert set(report["physical_failed"]) == TOE_SLIDING
     assert json.loads((tmp_path / "out" / "report.json").read_text())["imported"] == 31
     _check_dataset(tmp_path / "out", report)
+
+
+# HumanML3D's branching groups: (parent, its children), each one rigid body in the skeleton.
+RIGID_GROUPS = {"pelvis": (0, 1, 2, 3), "spine3": (9, 12, 13, 14)}
+
+
+@pytest.mark.parametrize("take", ["bvh/131_01.bvh", "asfamc/02_01.amc"])
+def test_cmu_take_round_trips_through_the_bvh_export(take, tmp_path, require_fixture):
+    """The imported take's pelvis and upper-spine groups stay rigid, so the rigid BVH written
+    from its recovered joints reproduces them within 1 mm."""
+    imported = import_motion(require_fixture("data", "cmu-mini") / take)
+    recovered = np.asarray(joints_from_features(features_from_joints(imported.joints)))
+    for group in RIGID_GROUPS.values():
+        points = recovered[:, group]  # (T, 4, 3)
+        distances = np.linalg.norm(points[:, :, None] - points[:, None], axis=-1)  # (T, 4, 4)
+        assert np.ptp(distances, axis=0).max() < 1e-4  # metres
+    write_bvh(recovered, tmp_path / "take.bvh", fps=20, skeleton="humanml3d")
+    clip = read_bvh(tmp_path / "take.bvh")
+    order = [clip.joint_names.index(name) for name in get_skeleton("humanml3d").joint_names]
+    written = clip.positions[:, order] * 0.01  # (T, 22, 3) the BVH is in centimetres
+    assert np.linalg.norm(written - recovered, axis=-1).max() < 1e-3

@@ -69,6 +69,8 @@ def test_every_builtin_map_covers_the_22_joints_and_sides_are_consistent():
         assert list(joint_map) == list(HUMANML3D_JOINTS)
     assert BUILTIN_JOINT_MAPS["cmu_asf"]["right_knee"] == "rfemur"
     assert BUILTIN_JOINT_MAPS["cmu_asf"]["right_collar"] == ["thorax", "rclavicle"]
+    assert BUILTIN_JOINT_MAPS["cmu_bvh"]["spine1"] == {"Hips": 1.5, "LeftHip": -0.25,
+                                                       "RightHip": -0.25}  # fmt: skip
     assert BUILTIN_JOINT_MAPS["mixamo"]["right_wrist"] == "RightHand"
     assert BUILTIN_JOINT_MAPS["smpl_capitalised"]["right_foot"] == "R_Foot"
 
@@ -101,10 +103,20 @@ def test_yaml_map_with_a_list_entry(tmp_path):
     )
     path = tmp_path / "map.yaml"
     path.write_text(text)
-    assert load_joint_map(path)["spine2"] == ["j_spine1", "j_spine3"]
+    assert load_joint_map(path)["spine2"] == {"j_spine1": 0.5, "j_spine3": 0.5}
     clip = clip_of([f"j_{name}" for name in HUMANML3D_JOINTS])
     indices = resolve_joint_map(path, clip)
-    assert indices["spine2"] == [3, 9] and indices["head"] == [15]
+    assert indices["spine2"] == {3: 0.5, 9: 0.5} and indices["head"] == {15: 1.0}
+
+
+def test_weighted_entry_is_an_affine_combination(tmp_path):
+    text = "\n".join(f"{name}: j_{name}" for name in HUMANML3D_JOINTS if name != "spine1")
+    path = tmp_path / "map.yaml"
+    path.write_text(text + "\nspine1: {j_pelvis: 1.5, j_left_hip: -0.25, j_right_hip: -0.25}\n")
+    clip = clip_of([f"j_{name}" for name in HUMANML3D_JOINTS])
+    joints = apply_joint_map(clip, resolve_joint_map(path, clip))  # (T, 22, 3)
+    # joint n sits at x = n: 1.5 * 0 - 0.25 * 1 - 0.25 * 2 = -0.75; y (the frame) is kept
+    np.testing.assert_allclose(joints[:, 3], [[-0.75, 0.0, 0.0], [-0.75, 1.0, 0.0]])
 
 
 @pytest.mark.parametrize(
@@ -113,6 +125,8 @@ def test_yaml_map_with_a_list_entry(tmp_path):
         ("pelvis: Hips\n", "no source joint for left_hip"),
         ("- a\n- b\n", "expected a mapping"),
         ("pelvis: [Hips, [x]]\n", "pelvis: expected a joint name"),
+        ("pelvis: {Hips: 1.5, LeftHip: -0.25}\n", "weights summing to 1"),
+        ("pelvis: {Hips: one}\n", "pelvis: expected a joint name"),
         (": : :\n", "cannot read joint map"),
     ],
 )

@@ -1,8 +1,14 @@
 """Joint maps {humanml3d_joint: source_joint(s)}: built-in maps, YAML maps, automatic choice.
 
-A source entry is one joint name or a list of names whose mean position is used (e.g. a collar
-halfway between the chest and the shoulder when the source skeleton has no collar joint).
+A source entry is one joint name, a list of names whose mean position is used (e.g. a collar
+halfway between the chest and the shoulder when the source skeleton has no collar joint), or a
+mapping {name: weight} with weights summing to 1: an affine combination, which moves rigidly with
+its joints (e.g. a spine joint above the pelvis from the pelvis and both hips).
 Names are matched exactly first, then ignoring case, "_"/"-"/spaces and a "namespace:" prefix.
+
+The built-in maps keep HumanML3D's branching groups rigid where the source skeleton is: the
+pelvis with both hips and spine1, and spine3 with the neck and both collars, are each placed by
+source points that move as one body (tests/io/test_joint_map.py checks this on the CMU takes).
 """
 
 from __future__ import annotations
@@ -30,16 +36,18 @@ __all__ = [
 ]
 
 HUMANML3D_JOINTS: tuple[str, ...] = get_skeleton("humanml3d").joint_names
-JointMap = Mapping[str, str | Sequence[str]]
+JointMap = Mapping[str, str | Sequence[str] | Mapping[str, float]]
+Weights = dict[str, float]  # one entry: source joint name -> weight (the weights sum to 1)
 
 
 class JointMapError(InputError):
     """A joint map that does not fit a file, or that does not cover the 22 HumanML3D joints."""
 
 
-def _sided(
-    centre: dict[str, str | list[str]], left: dict[str, str | list[str]]
-) -> dict[str, str | list[str]]:
+Entry = str | list[str] | dict[str, float]
+
+
+def _sided(centre: dict[str, Entry], left: dict[str, Entry]) -> dict[str, Entry]:
     """Full map from the centre joints and the left side; right = left with a Left/L/l prefix
     turned into Right/R/r (names without such a prefix are shared)."""
 
@@ -57,6 +65,12 @@ def _sided(
     return {name: full[name] for name in HUMANML3D_JOINTS}
 
 
+def _above(pelvis: str, left_hip: str, right_hip: str) -> dict[str, float]:
+    """A point half as far above the pelvis as the hips' midpoint is below it, fixed to the
+    pelvis and hips (spine1 for skeletons whose lower back turns at the pelvis)."""
+    return {pelvis: 1.5, left_hip: -0.25, right_hip: -0.25}
+
+
 _LIMBS = ("collar", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "foot")
 
 BUILTIN_JOINT_MAPS: dict[str, dict[str, str | list[str]]] = {
@@ -68,19 +82,23 @@ BUILTIN_JOINT_MAPS: dict[str, dict[str, str | list[str]]] = {
         {f"left_{limb}": f"L_{limb.capitalize()}" for limb in _LIMBS},
     ),
     # CMU Acclaim skeleton: ASF joints are bone END points, so a HumanML3D joint is the end of
-    # the bone before it (hip = lhipjoint end = lfemur start, knee = lfemur end, ...).
+    # the bone before it (hip = lhipjoint end = lfemur start, knee = lfemur end, ...). The lower
+    # back and the lower neck turn at the root and the thorax, so spine1 is a point fixed to the
+    # pelvis and hips, and the neck the midpoint of the clavicle ends (fixed to the thorax).
     "cmu_asf": _sided(
-        {"pelvis": "root", "spine1": "lowerback", "spine2": "upperback", "spine3": "thorax",
-         "neck": "lowerneck", "head": "upperneck"},
+        {"pelvis": "root", "spine1": _above("root", "lhipjoint", "rhipjoint"),
+         "spine2": "upperback", "spine3": "thorax", "neck": ["lclavicle", "rclavicle"],
+         "head": "upperneck"},
         {"left_hip": "lhipjoint", "left_knee": "lfemur", "left_ankle": "ltibia",
          "left_foot": "lfoot", "left_collar": ["thorax", "lclavicle"],
          "left_shoulder": "lclavicle", "left_elbow": "lhumerus", "left_wrist": "lradius"},
     ),
     # CMU takes converted to BVH (Hips, LHipJoint, LeftHip, ..., Chest, Chest2, LeftCollar):
-    # BVH joints are bone START points; the thorax is merged into Chest2.
+    # BVH joints are bone START points; the thorax is merged into Chest2. As in the ASF map,
+    # spine1 is fixed to the pelvis and hips and the neck is the shoulders' midpoint.
     "cmu_bvh": _sided(
-        {"pelvis": "Hips", "spine1": "Chest", "spine2": ["Chest", "Chest2"], "spine3": "Chest2",
-         "neck": "Neck", "head": "Head"},
+        {"pelvis": "Hips", "spine1": _above("Hips", "LeftHip", "RightHip"), "spine2": "Chest",
+         "spine3": "Chest2", "neck": ["LeftShoulder", "RightShoulder"], "head": "Head"},
         {"left_hip": "LeftHip", "left_knee": "LeftKnee", "left_ankle": "LeftAnkle",
          "left_foot": "LeftToe", "left_collar": ["LeftCollar", "LeftShoulder"],
          "left_shoulder": "LeftShoulder", "left_elbow": "LeftElbow", "left_wrist": "LeftWrist"},
@@ -101,13 +119,26 @@ def _normalise(name: str) -> str:
     return re.sub(r"[\s_\-.]", "", name.rsplit(":", 1)[-1]).lower()
 
 
-def _sources(entry: str | Sequence[str]) -> list[str]:
-    """The source joint names of one map entry."""
-    return [entry] if isinstance(entry, str) else list(entry)
+def _weights(entry: object) -> Weights | None:
+    """{source name: weight} of one map entry (a name, a list of names: equal weights, or a
+    mapping of weights summing to 1); None when the entry has none of these forms."""
+    if isinstance(entry, str):
+        return {entry: 1.0}
+    if isinstance(entry, list | tuple) and entry and all(isinstance(s, str) for s in entry):
+        weights: Weights = {}
+        for source in entry:
+            weights[source] = weights.get(source, 0.0) + 1.0 / len(entry)
+        return weights
+    if isinstance(entry, Mapping) and entry and all(isinstance(s, str) for s in entry):
+        values = list(entry.values())
+        numbers = all(isinstance(w, int | float) and not isinstance(w, bool) for w in values)
+        if numbers and np.isfinite(values).all() and abs(sum(values) - 1.0) < 1e-6:
+            return {source: float(weight) for source, weight in entry.items()}
+    return None
 
 
-def _check_joint_map(joint_map: JointMap, origin: str) -> dict[str, list[str]]:
-    """Validate the keys (exactly the 22 HumanML3D joints) and values (names or name lists)."""
+def _check_joint_map(joint_map: JointMap, origin: str) -> dict[str, Weights]:
+    """Validate the keys (exactly the 22 HumanML3D joints) and the entries; {joint: weights}."""
     unknown = sorted(set(joint_map) - set(HUMANML3D_JOINTS))
     missing = [name for name in HUMANML3D_JOINTS if name not in joint_map]
     problems = []
@@ -117,18 +148,20 @@ def _check_joint_map(joint_map: JointMap, origin: str) -> dict[str, list[str]]:
         problems.append(f"unknown HumanML3D joints {', '.join(unknown)}")
     out = {}
     for name in HUMANML3D_JOINTS:
-        entry = joint_map.get(name)
-        sources = _sources(entry) if isinstance(entry, str | list | tuple) else []
-        if name in joint_map and (not sources or not all(isinstance(s, str) for s in sources)):
-            problems.append(f"{name}: expected a joint name or a list of names, got {entry!r}")
-        out[name] = sources
+        weights = _weights(joint_map.get(name))
+        if name in joint_map and weights is None:
+            problems.append(
+                f"{name}: expected a joint name, a list of names or a mapping of names to "
+                f"weights summing to 1, got {joint_map[name]!r}"
+            )
+        out[name] = weights or {}
     if problems:
         raise JointMapError(f"joint map {origin}: {'; '.join(problems)}")
     return out
 
 
-def load_joint_map(path: str | Path) -> dict[str, list[str]]:
-    """Read and validate a YAML joint map {humanml3d_joint_name: source_joint_name | [names]}."""
+def load_joint_map(path: str | Path) -> dict[str, Weights]:
+    """Read and validate a YAML joint map {humanml3d_joint: name | [names] | {name: weight}}."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -153,23 +186,29 @@ def _lookup(names: Sequence[str]) -> dict[str, int]:
 
 
 def _resolve(
-    joint_map: Mapping[str, list[str]], names: Sequence[str]
-) -> tuple[dict[str, list[int]], list[str]]:
-    """Indices per HumanML3D joint, and the map entries whose source joints are absent."""
+    joint_map: Mapping[str, Weights], names: Sequence[str]
+) -> tuple[dict[str, dict[int, float]], list[str]]:
+    """{source index: weight} per HumanML3D joint, and the entries whose sources are absent."""
     table = _lookup(names)
     indices, unmapped = {}, []
     for joint in HUMANML3D_JOINTS:
-        found = [table.get(s, table.get(_normalise(s))) for s in joint_map[joint]]
-        if any(index is None for index in found):
-            absent = [s for s, index in zip(joint_map[joint], found, strict=True) if index is None]
+        found = {s: table.get(s, table.get(_normalise(s))) for s in joint_map[joint]}
+        absent = [source for source, index in found.items() if index is None]
+        if absent:
             unmapped.append(f"{joint} <- {'/'.join(absent)}")
-        else:
-            indices[joint] = found
+            continue
+        weights: dict[int, float] = {}
+        for source, index in found.items():
+            weights[index] = weights.get(index, 0.0) + joint_map[joint][source]
+        indices[joint] = weights
     return indices, unmapped
 
 
-def resolve_joint_map(joint_map: JointMap | str | Path, clip: MocapClip) -> dict[str, list[int]]:
-    """Source joint indices per HumanML3D joint, from a map, a built-in name or a YAML path."""
+def resolve_joint_map(
+    joint_map: JointMap | str | Path, clip: MocapClip
+) -> dict[str, dict[int, float]]:
+    """{source joint index: weight} per HumanML3D joint, from a map, a built-in name or a YAML
+    path."""
     if isinstance(joint_map, str) and joint_map in BUILTIN_JOINT_MAPS:
         entries = _check_joint_map(BUILTIN_JOINT_MAPS[joint_map], joint_map)
         origin = f"built-in map {joint_map!r}"
@@ -185,8 +224,9 @@ def resolve_joint_map(joint_map: JointMap | str | Path, clip: MocapClip) -> dict
     return indices
 
 
-def select_joint_map(clip: MocapClip) -> tuple[str, dict[str, list[int]]]:
-    """The first built-in map whose joints all exist in the clip: (name, indices per joint)."""
+def select_joint_map(clip: MocapClip) -> tuple[str, dict[str, dict[int, float]]]:
+    """The first built-in map whose joints all exist in the clip: (name, {index: weight} per
+    joint)."""
     best: tuple[int, str, list[str]] | None = None
     for name, joint_map in BUILTIN_JOINT_MAPS.items():
         indices, unmapped = _resolve(_check_joint_map(joint_map, name), clip.joint_names)
@@ -203,8 +243,10 @@ def select_joint_map(clip: MocapClip) -> tuple[str, dict[str, list[int]]]:
     )
 
 
-def apply_joint_map(clip: MocapClip, indices: Mapping[str, list[int]]) -> np.ndarray:
-    """The 22 HumanML3D joints (T, 22, 3) in file units: means of their source joints."""
-    return np.stack(
-        [clip.positions[:, indices[joint]].mean(axis=1) for joint in HUMANML3D_JOINTS], axis=1
-    )
+def apply_joint_map(clip: MocapClip, indices: Mapping[str, Mapping[int, float]]) -> np.ndarray:
+    """The 22 HumanML3D joints (T, 22, 3) in file units: weighted sums of their source joints."""
+    joints = []
+    for joint in HUMANML3D_JOINTS:
+        sources, weights = list(indices[joint]), np.array(list(indices[joint].values()))
+        joints.append(np.einsum("tsc,s->tc", clip.positions[:, sources], weights))
+    return np.stack(joints, axis=1)
