@@ -1,7 +1,7 @@
 """Text -> motion with a trained run: load it, retrieve, sample with the condition mixture."""
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from remodiffuse.retrieval import RetrievalDatabase
 log = logging.getLogger(__name__)
 
 NEIGHBOUR_MODES = ("retrieved", "shuffled")
+StepReport = Callable[[int, int], None]  # (sampler steps done, sampler steps in all)
 
 
 @dataclass(frozen=True)
@@ -209,18 +210,20 @@ class MotionGenerator:
         steps: int | str | None = None,
         sampler: str | None = None,
         known: Sequence[KnownMotion | None] | None = None,
+        on_step: StepReport | None = None,
     ) -> list[GeneratedMotion]:
         """One motion per (text, length); the same seed gives the same motions. steps and
         sampler override the run's respacing and sampler (see `MotionGenerator.sampler`).
         known[i] constrains motion i's predicted x0 at every step (continuation, keyframes,
-        body parts; `remodiffuse.diffusion.constraints`)."""
+        body parts; `remodiffuse.diffusion.constraints`). on_step(done, total) follows after
+        every sampler step."""
         for length in lengths:
             self.check_length(int(length))
         self._warn_truncated(texts)
         prompts = self.prompt_batch(texts, lengths, seed=seed)
         shape = (prompts.size, prompts.mask.shape[1], self.model.config.input_feats)
         motions = self._sample(
-            prompts.model_call, shape, seed, steps, sampler, known, lengths, texts
+            prompts.model_call, shape, seed, steps, sampler, known, lengths, texts, on_step=on_step
         )
         return [
             self._motion(text, motions[row, :length], prompts.neighbours[row])
@@ -236,6 +239,7 @@ class MotionGenerator:
         sampler: str | None = None,
         known: KnownMotion | None = None,
         overlap: int = DEFAULT_OVERLAP,
+        on_step: StepReport | None = None,
     ) -> GeneratedMotion:
         """One motion of segments[-1].stop frames following the segments' prompts: windows of at
         most max_length frames (`plan_windows`), each with its own retrieval at its own length,
@@ -250,7 +254,16 @@ class MotionGenerator:
         total = segments[-1].stop
         shape = (1, total, self.model.config.input_feats)
         motion = self._sample(
-            prompts.model_call, shape, seed, steps, sampler, [known], [total], texts, windows
+            prompts.model_call,
+            shape,
+            seed,
+            steps,
+            sampler,
+            [known],
+            [total],
+            texts,
+            windows,
+            on_step,
         )[0]  # (L, D)
         retrieved = [retrieved_of(self.database, row) for row in prompts.neighbours]
         return replace(
@@ -278,6 +291,7 @@ class MotionGenerator:
         lengths: Sequence[int],
         texts: Sequence[str],
         windows: Sequence[Window] | None = None,
+        on_step: StepReport | None = None,
     ) -> np.ndarray:
         """(B, T, D) denormalised motions sampled from seeded noise of `shape`, constrained by
         `known`; with `windows`, one (1, L, D) sequence fused from the windows' predictions."""
@@ -294,7 +308,16 @@ class MotionGenerator:
         denoise = mixture_denoise_fn(self.mixture, model_call, sampler)
         if windows is not None:
             denoise = fused(denoise, windows, shape[1])
-        x0 = sample_loop(constrained(denoise, constraint), noise.to(self.device), sampler)
+
+        def report(index: int, _t: int, _x: torch.Tensor, _x0: torch.Tensor) -> None:
+            on_step(index + 1, sampler.num_steps)
+
+        x0 = sample_loop(
+            constrained(denoise, constraint),
+            noise.to(self.device),
+            sampler,
+            callback=None if on_step is None else report,
+        )
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
         if constraint is not None:
             motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
