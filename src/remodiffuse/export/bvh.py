@@ -6,6 +6,10 @@ their mean directions in the best-fit frame of the branching joint, so that all 
 matched at once by one rigid rotation (Kabsch). Single-child joints get the shortest-arc swing
 (no twist). Channels: root "Xposition Yposition Zposition Yrotation Xrotation Zrotation", other
 joints "Yrotation Xrotation Zrotation" (yaw first: no gimbal lock when the body turns).
+
+The text is checked with `check_bvh_text` before it is written (atomically). The file is rigid
+(bone lengths are its offsets) while the joints it was solved from need not be: `bvh_joints`
+reads the joints the file stands for back, by its forward kinematics.
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from remodiffuse.errors import InputError
+from remodiffuse.export.bvh_check import check_bvh_text
 from remodiffuse.files import write_text
+from remodiffuse.io.bvh import read_bvh
+from remodiffuse.io.mocap_clip import MAX_FRAME_TIME, MIN_FRAME_TIME
 from remodiffuse.io.rotations import best_fit_rotation, matrix_to_euler, rotation_between
 from remodiffuse.motion import Skeleton, get_skeleton
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["write_bvh", "solve_rotations", "rest_offsets"]
+__all__ = ["bvh_joints", "write_bvh", "solve_rotations", "rest_offsets"]
 
 _UNITS = {"m": 1.0, "cm": 100.0}  # file units per metre
 _SKELETON_UNITS = {"m": 1.0, "mm": 1000.0}
@@ -162,8 +170,11 @@ def write_bvh(
         )
     if positions.shape[0] == 0 or not np.all(np.isfinite(positions)):
         raise ValueError("joints must have at least one frame and be finite")
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    if not 1 / MAX_FRAME_TIME <= fps <= 1 / MIN_FRAME_TIME:
+        raise ValueError(
+            f"fps must be within {1 / MAX_FRAME_TIME:g} .. {1 / MIN_FRAME_TIME:g} (what BVH "
+            f"readers here accept), got {fps}"
+        )
     if unit not in _UNITS:
         raise ValueError(f"unit must be one of {', '.join(_UNITS)}, got {unit!r}")
     positions = positions * (_UNITS[unit] / _SKELETON_UNITS[skel.unit])  # (T, J, 3)
@@ -181,5 +192,23 @@ def write_bvh(
     np.savetxt(motion, np.concatenate(columns, axis=1), fmt="%.6f")
     path = Path(path)
     header = f"MOTION\nFrames: {positions.shape[0]}\nFrame Time: {1.0 / fps:.8f}\n"
-    write_text(path, _hierarchy(skel, offsets) + header + motion.getvalue())
+    text = _hierarchy(skel, offsets) + header + motion.getvalue()
+    check_bvh_text(text, path)
+    write_text(path, text)
     return path
+
+
+def bvh_joints(
+    path: str | Path, skeleton: str | Skeleton = "humanml3d", unit: Literal["m", "cm"] = "cm"
+) -> np.ndarray:
+    """(T, J, 3) joints of a BVH that write_bvh wrote in `unit`: its forward kinematics, in the
+    skeleton's joint order and unit. Rigid: each bone keeps its OFFSET length."""
+    skel = get_skeleton(skeleton)
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be one of {', '.join(_UNITS)}, got {unit!r}")
+    clip = read_bvh(path)
+    missing = [name for name in skel.joint_names if name not in clip.joint_names]
+    if missing:
+        raise InputError(f"{path}: no joint {missing[0]!r}: not a {skel.name} BVH of write_bvh")
+    order = [clip.index(name) for name in skel.joint_names]
+    return clip.positions[:, order] * (_SKELETON_UNITS[skel.unit] / _UNITS[unit])  # (T, J, 3)
