@@ -9,10 +9,11 @@ from omegaconf import DictConfig, ListConfig
 from remodiffuse.cli import one_line_errors
 from remodiffuse.configs import config_dir
 from remodiffuse.errors import InputError
+from remodiffuse.export.fbx import blender_executable, bvh_to_fbx
 from remodiffuse.export.generated import GeneratedWriter
 from remodiffuse.motion import get_skeleton
 from remodiffuse.options import MAX_SEED, whole_number
-from remodiffuse.pipeline import MotionGenerator, Prompt, batches, prompt_list
+from remodiffuse.pipeline import GeneratedMotion, MotionGenerator, Prompt, batches, prompt_list
 from remodiffuse.pipeline.editing import known_motion
 from remodiffuse.pipeline.timeline import Segment, plan_windows, read_timeline
 
@@ -26,6 +27,14 @@ def _frame_list(value: Any) -> list[Any] | None:
     if value is None:
         return None
     return list(value) if isinstance(value, ListConfig | list | tuple) else [value]
+
+
+def _write(writer: GeneratedWriter, motions: list[GeneratedMotion], blender: str | None) -> None:
+    """Write the motions and print every path; with `blender`, each .bvh also as an .fbx."""
+    for path in writer.write(motions):
+        print(path)
+        if blender is not None and path.suffix == ".bvh":
+            print(bvh_to_fbx(path, blender=blender))
 
 
 def _what_to_generate(
@@ -53,6 +62,7 @@ def main(cfg: DictConfig) -> None:
     batch_size = whole_number("batch_size", cfg.batch_size, 1)
     seed = whole_number("seed", cfg.seed, 0, MAX_SEED)
     overlap = whole_number("overlap", cfg.overlap, 0)
+    blender = blender_executable() if cfg.fbx else None  # a missing Blender fails early
     generator = MotionGenerator.from_options(cfg)
     dataset = generator.config["dataset"]
     skeleton, fps = get_skeleton(dataset["skeleton"]), dataset["fps"]
@@ -80,8 +90,7 @@ def main(cfg: DictConfig) -> None:
                 overlap=overlap,
                 **options,
             )
-            for path in writer.write([motion]):
-                print(path)
+            _write(writer, [motion], blender)
         return
     for index, batch in enumerate(batches(prompts, num_samples, batch_size)):
         motions = generator.generate(
@@ -91,8 +100,7 @@ def main(cfg: DictConfig) -> None:
             known=[known[prompt.length] for prompt in batch],
             **options,
         )
-        for path in writer.write(motions):
-            print(path)
+        _write(writer, motions, blender)
 
 
 if __name__ == "__main__":
