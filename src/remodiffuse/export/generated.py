@@ -1,4 +1,5 @@
-"""Files of generated motions: features, joints, an animation, a BVH and the retrieved captions."""
+"""Files of generated motions: features, joints, an animation, a BVH with its rigid joints, and
+the retrieved captions."""
 
 import json
 import re
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from remodiffuse.errors import InputError
 from remodiffuse.export.animation import render_motion
-from remodiffuse.export.bvh import write_bvh
+from remodiffuse.export.bvh import bvh_joints, write_bvh
 from remodiffuse.files import save_array, write_text
 from remodiffuse.pipeline import GeneratedMotion
 
@@ -42,8 +43,12 @@ class GeneratedWriter:
         self.retrieved: list[dict] = []
 
     def write(self, motions: Sequence[GeneratedMotion]) -> list[Path]:
-        """Write <i>_<slug>.{features.npy, joints.npy, bvh, mp4|gif} per motion, then update
-        retrieved.json; returns the files written."""
+        """Write <i>_<slug>.{features.npy, joints.npy, bvh, rigid_joints.npy, mp4|gif} per
+        motion, then update retrieved.json; returns the files written.
+
+        rigid_joints.npy (T, J, 3), in joints.npy's order, unit and dtype, are the forward
+        kinematics of the BVH: the joints with the bone lengths fixed at the BVH's offsets.
+        """
         written = []
         for motion in motions:
             stem = self.out_dir / f"{len(self.retrieved)}_{slug(motion.text)}"
@@ -56,10 +61,14 @@ class GeneratedWriter:
         return written + [retrieved]
 
     def _write_one(self, motion: GeneratedMotion, stem: Path) -> list[Path]:
-        paths = [Path(f"{stem}.features.npy"), Path(f"{stem}.joints.npy"), Path(f"{stem}.bvh")]
-        save_array(paths[0], motion.features)
-        save_array(paths[1], motion.joints)
-        write_bvh(motion.joints, paths[2], fps=self.fps, skeleton=self.skeleton)
+        features, joints = Path(f"{stem}.features.npy"), Path(f"{stem}.joints.npy")
+        bvh, rigid = Path(f"{stem}.bvh"), Path(f"{stem}.rigid_joints.npy")
+        save_array(features, motion.features)
+        save_array(joints, motion.joints)
+        write_bvh(motion.joints, bvh, fps=self.fps, skeleton=self.skeleton)
+        rigid_joints = bvh_joints(bvh, self.skeleton).astype(motion.joints.dtype)  # (T, J, 3)
+        save_array(rigid, rigid_joints)
+        paths = [features, joints, bvh, rigid]
         if self.render:
             paths.append(
                 render_motion(
