@@ -13,6 +13,7 @@ from rich.progress import Progress
 from remodiffuse.configs import config_dir
 from remodiffuse.data import TextMotionDataset
 from remodiffuse.data.synthetic import ensure_synthetic_dataset
+from remodiffuse.errors import InputError
 from remodiffuse.evaluate import run_evaluation
 from remodiffuse.evaluation import (
     METRIC_COLUMNS,
@@ -23,7 +24,7 @@ from remodiffuse.evaluation import (
     evaluate,
     padded,
 )
-from remodiffuse.evaluation.protocol import _Generation
+from remodiffuse.evaluation.protocol import _Generation, skeleton_of
 from remodiffuse.evaluators import EvaluatorFileError
 from remodiffuse.pipeline import MotionGenerator
 
@@ -86,10 +87,14 @@ def test_protocol_writes_reproducible_metrics(
     for top in ("r_precision_top1", "r_precision_top2", "r_precision_top3"):
         assert 0 <= model[top]["mean"] <= 1
     assert real["fid"]["mean"] > 0  # a second draw of the test motions, not the same ones
+    # real motions keep their bones (README: synthetic worst case 1.6e-5); generated ones not
+    assert real["bone_length_cv"]["mean"] < 0.01 < model["bone_length_cv"]["mean"]
+    assert real["bone_length_range_cm"]["mean"] < 0.1 < model["bone_length_range_cm"]["mean"]
     lines = md_path.read_text().splitlines()
     assert tiny_evaluator_run.name in lines[0] and lines[0].startswith("Evaluator:")
     assert any(line.startswith(f"| {REAL_ROW} |") for line in lines)
     assert any(line.startswith("| run |") and " ± " in line for line in lines)
+    assert "| bone-length CV % | worst bone range cm |" in md_path.read_text()
 
     again, _ = run_evaluation(
         compose_evaluate(f"out_dir={tmp_path / 'again'}"), show_progress=False
@@ -141,6 +146,12 @@ def test_feature_dimension_mismatch_is_an_error(tiny_trained_run) -> None:
         check_inputs(generator, _WrongWidthEvaluator(), test, EvaluationSettings())
 
 
+def test_the_skeleton_follows_the_feature_width() -> None:
+    assert skeleton_of(263).name == "humanml3d" and skeleton_of(251).name == "kit"
+    with pytest.raises(InputError, match="no skeleton has 3 motion features"):
+        skeleton_of(3)
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="mm_num_picks"):
         EvaluationSettings(mm_num_repeats=3, mm_num_picks=5)
@@ -177,7 +188,8 @@ class _OracleGenerator:
     (or, with shuffle, a random item's), in place of the run's model."""
 
     def __init__(self, generator: MotionGenerator, test: EvaluationItems, shuffle: bool) -> None:
-        self.mean, self.std, self.run_dir = generator.mean, generator.std, generator.run_dir
+        self.mean, self.std = test.mean, test.std  # so `features` are the real ones
+        self.run_dir = generator.run_dir
         self.encoder, self.database = generator.encoder, generator.database
         self.use_retrieval, self.precision, self.neighbours = True, "fp32", "retrieved"
         self.test, self.shuffle = test, shuffle
@@ -216,6 +228,8 @@ def test_an_oracle_generator_scores_as_the_real_row(tiny_trained_run, oracle_tes
         gap = abs(real[name]["mean"] - oracle[name]["mean"])
         assert gap <= spread + 0.1 * abs(real[name]["mean"]), (name, real[name], oracle[name])
     assert real["r_precision_top3"]["mean"] > 0.5
+    for name in ("bone_length_cv", "bone_length_range_cm"):  # the same motions, drawn again
+        assert oracle[name]["mean"] == pytest.approx(real[name]["mean"], rel=0.5, abs=1e-4)
 
 
 def test_shuffled_motions_score_near_chance(tiny_trained_run, oracle_test) -> None:

@@ -1,5 +1,6 @@
 """The text-to-motion evaluation protocol: replicated FID, R-precision, MM-Dist, Diversity,
-MultiModality and rareness-aware MM-Dist of a trained run, against the real test motions.
+MultiModality and rareness-aware MM-Dist of a trained run, against the real test motions, and
+the bone-length variation of the joints the motions recover (`remodiffuse.metrics.bones`).
 
 Each replication shuffles the test order with its own seeded generator, generates one motion
 per test caption, and scores real and generated motions with one evaluator; the reported value
@@ -19,6 +20,7 @@ from remodiffuse.evaluation.items import EvaluationItems, padded
 from remodiffuse.evaluators import MotionTextEvaluator
 from remodiffuse.metrics import (
     balanced_mm_dist,
+    bone_length_variation,
     diversity,
     draw_pairs,
     fid,
@@ -30,7 +32,8 @@ from remodiffuse.metrics import (
     rareness,
     tail_mm_dist,
 )
-from remodiffuse.motion import normalize
+from remodiffuse.motion import Skeleton, denormalize, get_skeleton, joints_from_features, normalize
+from remodiffuse.motion.skeleton import SKELETON_NAMES
 from remodiffuse.pipeline import MotionGenerator, prompt_keys
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,10 @@ METRIC_COLUMNS = {
     "multimodality": "MultiModality",
     "tail_mm_dist": "tail-5% MM",
     "balanced_mm_dist": "balanced MM",
+    "bone_length_cv": "bone-length CV %",
+    "bone_length_range_cm": "worst bone range cm",
 }
+CENTIMETRES_PER_UNIT = {"m": 100.0, "mm": 0.1}  # per skeleton unit
 # MultiModality prompts per dataset name when mm_num_samples is None (the standard protocol)
 DEFAULT_MM_SAMPLES = {"kit": 50}
 DEFAULT_MM_SAMPLES_FALLBACK = 100
@@ -271,6 +277,7 @@ def _real_scores(
     second: np.ndarray,
     rng: np.random.Generator,
     settings: EvaluationSettings,
+    skeleton: Skeleton,
 ) -> dict[str, float]:
     """The real-motion row: a second pass over the test items, drawn with rng, against the
     (Q, E) reference embeddings `real` (already in replication order). pool = text embeddings
@@ -281,7 +288,23 @@ def _real_scores(
     pool_emb, pool_rare = pool
     return _scores(
         pool_emb[caption], motion_emb[order], real, pool_rare[caption], first, second, settings
-    )
+    ) | bone_scores(again.motions, again.mean, again.std, skeleton)
+
+
+def skeleton_of(feature_dim: int) -> Skeleton:
+    """The skeleton whose features are `feature_dim` wide (263: HumanML3D, 251: KIT)."""
+    for name in SKELETON_NAMES:
+        if get_skeleton(name).feature_dim == feature_dim:
+            return get_skeleton(name)
+    raise InputError(f"no skeleton has {feature_dim} motion features")
+
+
+def bone_scores(
+    motions: Sequence[np.ndarray], mean: np.ndarray, std: np.ndarray, skeleton: Skeleton
+) -> dict[str, float]:
+    """Bone-length variation of the joints recovered from N (T_i, D) normalised motions."""
+    joints = [joints_from_features(denormalize(motion, mean, std), skeleton) for motion in motions]
+    return bone_length_variation(joints, skeleton.parents, CENTIMETRES_PER_UNIT[skeleton.unit])
 
 
 def evaluate(
@@ -295,6 +318,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run the protocol; returns the metrics.json content (rows of mean / conf95 / values)."""
     check_inputs(generator, evaluator, test, settings)
+    skeleton = skeleton_of(int(test.mean.shape[0]))
     count = len(test)
     pairs = _scaled(settings.diversity_pairs, count, "diversity pairs")
     requested_mm = (
@@ -335,9 +359,12 @@ def evaluate(
             real, texts, rare_order = real_emb[order], text_emb[order], rare[order]  # (Q, ...)
             record(
                 REAL_ROW,
-                _real_scores(evaluator, test, pool, real, order, first, second, real_rng, settings),
+                _real_scores(
+                    evaluator, test, pool, real, order, first, second, real_rng, settings, skeleton
+                ),
             )
             scores = _scores(texts, gen_emb, real, rare_order, first, second, settings)
+            scores |= bone_scores(generated, generator.mean, generator.std, skeleton)
             if mm_samples > 0:
                 scores["multimodality"] = _multimodality(
                     generate, evaluator, generator, test, settings, mm_samples, rng

@@ -2,9 +2,11 @@
 
 R-precision and matching score (MM-Dist) in batches of 32, FID (numpy with the reference's scipy
 numerics, and a differentiable torch version), Diversity, MultiModality, caption rareness (Eq. 7)
-with tail-5% and balanced MM-Dist (Table 6), and the mean / 95% interval over replications.
+with tail-5% and balanced MM-Dist (Table 6), the mean / 95% interval over replications, and the
+bone-length variation of joint motions.
 """
 
+from remodiffuse.metrics.bones import bone_length_variation, bone_lengths
 from remodiffuse.metrics.distance import euclidean_distance_matrix, matching_distances
 from remodiffuse.metrics.diversity import diversity, draw_pairs, multimodality
 from remodiffuse.metrics.fid import activation_statistics, fid, frechet_distance
@@ -26,6 +28,8 @@ __all__ = [
     "activation_statistics_torch",
     "balanced_mm_dist",
     "batch_slices",
+    "bone_length_variation",
+    "bone_lengths",
     "diversity",
     "draw_pairs",
     "euclidean_distance_matrix",
