@@ -39,6 +39,7 @@ from remodiffuse.stages.mixture_search import (
 log = logging.getLogger(__name__)
 
 MONITOR = "train/fid"
+GRID_MONITOR = "grid/fid"  # the FID of a grid-point run, for optimized_metric
 
 
 def training_items(datamodule: MotionDataModule, num_items: int | None) -> EvaluationItems:
@@ -58,13 +59,14 @@ def training_items(datamodule: MotionDataModule, num_items: int | None) -> Evalu
 class MixtureStage(LightningModule):
     """Grid search of the coarse weights, then Adam on the fine w1..w3 (the only parameter).
 
-    With `w1` and `w2` set, fitting scores that one grid point, writes it to <out>/mixture_grid/
-    and stops before any step. Without, the grid (reusing point files of the same settings) picks
-    the coarse weights, x_t at the switch step is sampled once, and each training step is one
-    differentiable FID over the same training items: the data module's batches only pace the
-    steps (trainer.max_steps = Adam steps). The frozen run and evaluator are not submodules, so
-    checkpoints hold only the weights. Rank zero writes mixture.yaml + mixture_search.json into
-    out_dir (default: the run directory) with the fine weights of the lowest FID seen.
+    With `w1` and `w2` set, fitting scores that one grid point, writes it to <out>/mixture_grid/,
+    sets its FID as callback metric grid/fid and stops before any step. Without, the grid (reusing
+    point files of the same settings) picks the coarse weights, x_t at the switch step is sampled
+    once, and each training step is one differentiable FID over the same training items: the data
+    module's batches only pace the steps (trainer.max_steps = Adam steps). The frozen run and
+    evaluator are not submodules, so checkpoints hold only the weights. Rank zero writes
+    mixture.yaml + mixture_search.json into out_dir (default: the run directory) with the fine
+    weights of the lowest FID seen.
     """
 
     def __init__(
@@ -137,6 +139,8 @@ class MixtureStage(LightningModule):
         if hparams.w1 is None:
             return
         point = self.search.grid_point(hparams.w1, hparams.w2)
+        # self.log is not allowed in on_fit_start; no step or validation resets this afterwards
+        self.trainer.callback_metrics[GRID_MONITOR] = torch.tensor(point.fid)
         if self.trainer.is_global_zero:
             path = write_grid_point(self.out_dir / GRID_DIRNAME, point, self.search.settings)
             log.info("grid point w1=%g w2=%g: FID %.4f -> %s", point.w1, point.w2, point.fid, path)
