@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import lightning
+from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig
 
 from remodiffuse.configs import instantiate
@@ -29,6 +30,9 @@ def fit(cfg: DictConfig) -> lightning.Trainer:
     loggers = [instantiate(c) for c in cfg.get("logger", {}).values()]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     trainer.fit(stage, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):  # flush it; the next job of a multirun starts anew
+            logger.experiment.finish()
     return trainer
 
 
