@@ -23,6 +23,7 @@ from remodiffuse.diffusion import (
     sample_loop,
 )
 from remodiffuse.errors import InputError
+from remodiffuse.models import SemanticsModulatedTransformer
 from remodiffuse.motion import denormalize, joints_from_features, normalize
 from remodiffuse.motion.masks import length_mask
 from remodiffuse.pipeline.prompt_batch import PromptBatch, autocast
@@ -86,6 +87,8 @@ class MotionGenerator:
     (none of them retrieved for it; drawn from the generation seed): the control that shows
     what the retrieved motions' content adds.
     precision="bf16" runs the network under bf16 autocast (the sampler stays fp32).
+    loaded=(model, config, run_dir) samples a model already in memory (e.g. the one being
+    trained, whose run_dir has the statistics and database) instead of reading `path`.
     """
 
     def __init__(
@@ -97,12 +100,13 @@ class MotionGenerator:
         use_retrieval: bool = True,
         precision: str = "fp32",
         neighbours: str = "retrieved",
+        loaded: tuple[SemanticsModulatedTransformer, dict[str, Any], Path] | None = None,
     ) -> None:
         autocast(precision, torch.device(device))  # an unknown precision fails before loading
         if neighbours not in NEIGHBOUR_MODES:
             raise InputError(f"neighbours must be one of {NEIGHBOUR_MODES}, got {neighbours!r}")
         self.neighbours = neighbours
-        self.model, self.config, self.run_dir = load_run(path, device)
+        self.model, self.config, self.run_dir = loaded or load_run(path, device)
         self.use_retrieval = use_retrieval
         self.precision = precision
         self.device = torch.device(device)
