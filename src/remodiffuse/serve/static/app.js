@@ -5,6 +5,9 @@ import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 
 const METRES_PER_UNIT = 0.01; // the server's BVH files are in centimetres
 const JOINT_RADIUS = 3.5; // centimetres
+const GRID_SIZE = 6; // metres: the grid stays in front of the camera (lines that pass behind it
+// render wrongly in headless Chromium's software GL); it follows the body
+const GRID_CELL = 0.5; // metres
 const PROGRESS_POLL_MS = 250;
 const FILE_LABELS = { bvh: "BVH", "features.npy": "features .npy", "joints.npy": "joints .npy" };
 
@@ -19,7 +22,8 @@ class MotionViewer {
     this.renderer.setPixelRatio(window.devicePixelRatio);
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(0xf4f4f1);
-    this.scene.add(new THREE.GridHelper(20, 40, 0x777777, 0xbbbbbb));
+    this.grid = new THREE.GridHelper(GRID_SIZE, GRID_SIZE / GRID_CELL, 0x777777, 0xbbbbbb);
+    this.scene.add(this.grid);
     this.scene.add(new THREE.HemisphereLight(0xffffff, 0x999999, 2.5));
     const sun = new THREE.DirectionalLight(0xffffff, 1.5);
     sun.position.set(3, 6, 4);
@@ -81,12 +85,16 @@ class MotionViewer {
     this.renderer.render(this.scene, this.camera);
   }
 
-  // Keep the camera's view of the body while it travels: shift target and camera alike.
+  // Keep the camera's view of the body while it travels (shift target and camera alike), and
+  // the ground under it: the grid moves by whole cells, so its lines stay put in the world.
   followRoot() {
     const hips = this.motion.root.getWorldPosition(new THREE.Vector3());
-    const shift = new THREE.Vector3(hips.x - this.controls.target.x, 0, hips.z - this.controls.target.z);
-    this.controls.target.add(shift);
+    const target = this.controls.target;
+    const shift = new THREE.Vector3(hips.x - target.x, 0, hips.z - target.z);
+    target.add(shift);
     this.camera.position.add(shift);
+    const snap = (metres) => Math.round(metres / GRID_CELL) * GRID_CELL;
+    this.grid.position.set(snap(hips.x), 0, snap(hips.z));
   }
 
   fitCanvas() {
