@@ -30,6 +30,12 @@ TINY_GRID_POINT = (
 )
 
 
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """One synthetic set and caption cache for the module's tiny runs (made by the first)."""
+    return tmp_path_factory.mktemp("data")
+
+
 def _train(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     """`python -m remodiffuse.train` in tmp_path; asserts it succeeded."""
     result = subprocess.run(
@@ -76,7 +82,7 @@ def test_slurm_launcher_asks_one_task_per_device(compose_train):
 
 
 @pytest.mark.slow
-def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, tiny_training):
+def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, data_dir, tiny_training):
     sweep_dir = tmp_path / "sweep"
     _train(
         tmp_path,
@@ -84,7 +90,7 @@ def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, tiny_training):
         "hydra.sweeper.n_trials=2",
         *tiny_training,
         *ONE_EPOCH,
-        f"paths.data_dir={tmp_path / 'data'}",
+        f"paths.data_dir={data_dir}",
         f"hydra.sweep.dir={sweep_dir}",
     )
     losses = []
@@ -103,7 +109,7 @@ def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, tiny_training):
 
 
 @pytest.mark.slow
-def test_local_launcher_runs_each_job_through_submitit(tmp_path, tiny_training):
+def test_local_launcher_runs_each_job_through_submitit(tmp_path, data_dir, tiny_training):
     sweep_dir = tmp_path / "multirun"
     _train(
         tmp_path,
@@ -112,7 +118,7 @@ def test_local_launcher_runs_each_job_through_submitit(tmp_path, tiny_training):
         *tiny_training,
         *ONE_EPOCH,
         "optimized_metric=val/loss",
-        f"paths.data_dir={tmp_path / 'data'}",
+        f"paths.data_dir={data_dir}",
         f"hydra.sweep.dir={sweep_dir}",
         "seed=0,1",
     )
