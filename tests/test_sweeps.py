@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -36,17 +37,23 @@ def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
-def _train(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    """`python -m remodiffuse.train` in tmp_path; asserts it succeeded."""
-    result = subprocess.run(
+def _train(tmp_path: Path, *overrides: str, path: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m remodiffuse.train` in tmp_path (with `path` as PATH, if given)."""
+    return subprocess.run(
         [sys.executable, "-m", "remodiffuse.train", *overrides],
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env={**os.environ, "PATH": path or os.environ["PATH"]},
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+
+
+def _last_val_loss(run_dir: Path) -> float:
+    """The last val/loss the run's CSV logger wrote."""
+    (metrics,) = (run_dir / "csv").glob("version_*/metrics.csv")
+    with metrics.open() as rows:
+        return [float(row["val/loss"]) for row in csv.DictReader(rows) if row["val/loss"]][-1]
 
 
 def test_optimized_metric_is_the_logged_float():
@@ -74,17 +81,43 @@ def test_mixture_preset_searches_the_coarse_grid(compose_train):
     assert cfg.optimized_metric == "grid/fid"
 
 
-def test_slurm_launcher_asks_one_task_per_device(compose_train):
-    cfg = compose_train("launcher=slurm", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=2")
-    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
-    assert launcher["_target_"].endswith("SlurmLauncher")
-    assert (launcher["nodes"], launcher["tasks_per_node"], launcher["gpus_per_node"]) == (2, 4, 4)
+FAKE_SBATCH = """#!/bin/sh
+cp "$1" "$(dirname "$0")/job.sh"
+echo "sbatch: no cluster here" >&2
+exit 1
+"""
+
+
+def test_slurm_launcher_asks_one_task_per_device(tmp_path):
+    """The sbatch script of a 2-node, 4-device DDP job: a fake sbatch keeps it and fails."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in {"sbatch": FAKE_SBATCH, "srun": "#!/bin/sh\nexit 1\n"}.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    result = _train(
+        tmp_path,
+        "-m",
+        "launcher=slurm",
+        "trainer=ddp",
+        "trainer.devices=4",
+        "trainer.num_nodes=2",
+        "hydra.launcher.partition=gpu",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"hydra.sweep.dir={tmp_path / 'multirun'}",
+        path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+    )
+    assert result.returncode != 0 and "sbatch: no cluster here" in result.stderr
+    script = (bin_dir / "job.sh").read_text()
+    for line in ("--nodes=2", "--ntasks-per-node=4", "--gpus-per-node=4", "--partition=gpu"):
+        assert f"#SBATCH {line}\n" in script
+    assert "\nsrun " in script  # srun starts the 4 tasks per node that Lightning reads as ranks
 
 
 @pytest.mark.slow
 def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, data_dir, tiny_training):
     sweep_dir = tmp_path / "sweep"
-    _train(
+    result = _train(
         tmp_path,
         "hparams_search=diffusion_optuna",
         "hydra.sweeper.n_trials=2",
@@ -93,15 +126,12 @@ def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, data_dir, tiny_t
         f"paths.data_dir={data_dir}",
         f"hydra.sweep.dir={sweep_dir}",
     )
+    assert result.returncode == 0, result.stderr[-3000:]
     losses = []
     for trial in ("0", "1"):
         overrides = OmegaConf.load(sweep_dir / trial / ".hydra" / "overrides.yaml")
         assert {o.split("=")[0] for o in overrides} >= {"stage.lr", "model.dropout"}
-        (metrics,) = (sweep_dir / trial / "csv").glob("version_*/metrics.csv")
-        with metrics.open() as rows:
-            losses.append(
-                [float(row["val/loss"]) for row in csv.DictReader(rows) if row["val/loss"]][-1]
-            )
+        losses.append(_last_val_loss(sweep_dir / trial))
     assert not (sweep_dir / "2").exists()
     results = OmegaConf.load(sweep_dir / "optimization_results.yaml")
     assert set(results.best_params) == {"stage.lr", "model.dropout"}
@@ -111,7 +141,7 @@ def test_two_trial_optuna_sweep_reports_the_best_loss(tmp_path, data_dir, tiny_t
 @pytest.mark.slow
 def test_local_launcher_runs_each_job_through_submitit(tmp_path, data_dir, tiny_training):
     sweep_dir = tmp_path / "multirun"
-    _train(
+    result = _train(
         tmp_path,
         "-m",
         "launcher=local",
@@ -122,6 +152,7 @@ def test_local_launcher_runs_each_job_through_submitit(tmp_path, data_dir, tiny_
         f"hydra.sweep.dir={sweep_dir}",
         "seed=0,1",
     )
+    assert result.returncode == 0, result.stderr[-3000:]
     for job in ("0", "1"):
         assert (sweep_dir / job / "checkpoints" / "last.ckpt").is_file()
         assert (sweep_dir / job / "model.safetensors").is_file()
@@ -138,7 +169,7 @@ def test_local_launcher_runs_each_job_through_submitit(tmp_path, data_dir, tiny_
 def test_mixture_sweep_minimises_grid_point_fid(tiny_trained_run, tiny_evaluator_run, tmp_path):
     run_dir, _ = tiny_trained_run
     out_dir, sweep_dir = tmp_path / "out", tmp_path / "sweep"
-    _train(
+    result = _train(
         tmp_path,
         *TINY_GRID_POINT,
         "hparams_search=mixture_optuna",
@@ -149,6 +180,7 @@ def test_mixture_sweep_minimises_grid_point_fid(tiny_trained_run, tiny_evaluator
         f"paths.data_dir={run_dir.parent / 'data'}",
         f"hydra.sweep.dir={sweep_dir}",
     )
+    assert result.returncode == 0, result.stderr[-3000:]
     points = [json.loads(path.read_text()) for path in (out_dir / GRID_DIRNAME).glob("*.json")]
     assert points and all(point["w1"] in (0, 0.5, 1) for point in points)
     results = OmegaConf.load(sweep_dir / "optimization_results.yaml")
