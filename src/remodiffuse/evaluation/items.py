@@ -34,14 +34,6 @@ class EvaluationItems:
         return cls._from_items([dataset[index] for index in range(count)], dataset)
 
     @classmethod
-    def drawn(
-        cls, dataset: TextMotionDataset, count: int, rng: np.random.Generator
-    ) -> "EvaluationItems":
-        """The first `count` items drawn as the evaluation loader draws them, from rng."""
-        count = min(count, len(dataset))
-        return cls._from_items([dataset.evaluation_draw(i, rng) for i in range(count)], dataset)
-
-    @classmethod
     def _from_items(cls, items: list[dict], dataset: TextMotionDataset) -> "EvaluationItems":
         return cls(
             motions=[item["motion"].numpy() for item in items],

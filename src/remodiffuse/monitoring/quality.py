@@ -45,10 +45,11 @@ def isolated_rng(device: torch.device) -> Iterator[None]:
 
 class QualityMonitor(Callback):
     """Every `every_n_epochs` validation epochs, on rank zero: sample the first `num_items`
-    validation items (drawn once from `seed`) with the fast sampler and log FID, R-precision
-    top-1/3, MM-Dist and diversity as `val/<metric>@<evaluator kind>` when an evaluator is
-    configured; render `prompts` (default: the first `num_prompts` validation captions) as GIFs
-    in <run>/quality/ (W&B videos and a table of retrieved captions under `logger=wandb`).
+    validation items (first crop and caption, read once) with the fast sampler and log FID,
+    R-precision top-1/3, MM-Dist and diversity as `val/<metric>@<evaluator kind>` when an
+    evaluator is configured; render `prompts` (default: the first `num_prompts` validation
+    captions) as GIFs in <run>/quality/ (W&B videos and a table of retrieved captions under
+    `logger=wandb`).
 
     Sampling runs under its own random state: training draws the same numbers with the
     callback on or off. every_n_epochs=0 turns it off.
@@ -147,10 +148,7 @@ class QualityMonitor(Callback):
     ) -> tuple[EvaluationItems, np.ndarray, np.ndarray]:
         """The fixed validation items, their real-motion (Q, E) and caption (Q, E) embeddings."""
         if self._reference is None:
-            validation = trainer.datamodule.datasets["val"]
-            items = EvaluationItems.drawn(
-                validation, self.num_items, np.random.default_rng(self.seed)
-            )
+            items = EvaluationItems.from_dataset(trainer.datamodule.datasets["val"], self.num_items)
             real = embed_motions(evaluator, items.motions, items.mean, items.std, self.batch_size)
             texts = embed_texts(evaluator, items.captions, items.tokens, self.batch_size)
             self._reference = (items, real, texts)
