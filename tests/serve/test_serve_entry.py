@@ -12,7 +12,7 @@ def serve_command(*options: str) -> list[str]:
     return [sys.executable, "-m", "remodiffuse.serve", *options]
 
 
-def test_entry_point_serves_until_interrupted(tiny_trained_run):
+def test_entry_point_serves_until_terminated(tiny_trained_run):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     command = serve_command(f"ckpt={tiny_trained_run[0]}", "port=0")
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
@@ -23,7 +23,7 @@ def test_entry_point_serves_until_interrupted(tiny_trained_run):
         with urllib.request.urlopen(url + "info", timeout=30) as answer:
             assert json.loads(answer.read())["max_length"] == 196
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # as Ctrl-C (SIGINT) does
         server.wait(timeout=30)
     assert server.returncode == 0
 

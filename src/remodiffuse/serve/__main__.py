@@ -4,6 +4,8 @@ The server is the standard library's ThreadingHTTPServer (`remodiffuse.serve.ser
 simplest choice, nothing to install, and the model call is serialised anyway.
 """
 
+import signal
+
 import hydra
 from omegaconf import DictConfig
 
@@ -21,6 +23,8 @@ def main(cfg: DictConfig) -> None:
     port = whole_number("port", cfg.port, 0, 65535)
     server = make_server(MotionGenerator.from_options(cfg), str(cfg.host), port)
     print(f"serving {server.url} (Ctrl-C to stop)", flush=True)
+    for stop in (signal.SIGINT, signal.SIGTERM):  # both end it cleanly, even if inherited ignored
+        signal.signal(stop, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
