@@ -13,6 +13,10 @@ same seed, and reports:
 
     python scripts/timeline_quality.py --run runs/study/seed0/retrieval \\
         --evaluator runs/study/evaluator --root runs/study/data/synthetic --out-dir docs/analyses
+
+`--smoothing SIGMA` samples with x0 smoothing (`MotionGenerator(smoothing=...)`), for both the
+timelines and the clips; `--combine DIR ...` summarises earlier out-dirs (one per training seed)
+as mean ± sd across them.
 """
 
 import os
@@ -110,9 +114,12 @@ def paired_difference(fused: list[dict], naive: list[dict]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.combine:
+        combine(args.combine, args.out_dir)
+        return
     started = time.perf_counter()
     mixture = None if args.mixture is None else OmegaConf.to_container(OmegaConf.load(args.mixture))
-    generator = MotionGenerator(args.run, mixture=mixture)
+    generator = MotionGenerator(args.run, mixture=mixture, smoothing=args.smoothing)
     evaluator = load_evaluator({"kind": "contrastive", "ckpt": str(args.evaluator)})
     fps = generator.config["dataset"]["fps"]
     test = test_items(generator, args.root)
@@ -190,7 +197,8 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
         "",
         f"{report['settings']['timelines']} timelines per segment count, "
         f"{report['settings']['steps']} steps of {report['settings']['sampler']}, overlap "
-        f"{report['settings']['overlap']} frames; real primitive changes between the same "
+        f"{report['settings']['overlap']} frames, x0 smoothing "
+        f"{report['settings']['smoothing']} frames; real primitive changes between the same "
         f"actions: {real['seams']} seams, PJ {fmt(real['peak_jerk'])}, AUJ "
         f"{fmt(real['area_under_jerk'])} (median jerk of those motions "
         f"{fmt(real['median_jerk'])}).",
@@ -240,16 +248,63 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
     figure.savefig(out_dir / "timeline.png", dpi=120)
 
 
+ACROSS_RUNS = {  # summary name -> (row kind, key)
+    "PJ fused": ("fused timeline", "peak_jerk"),
+    "PJ naive": ("naive concatenation", "peak_jerk"),
+    "PJ fused - naive": ("fused - naive", "peak_jerk"),
+    "median jerk fused": ("fused timeline", "median_jerk"),
+    "FID fused": ("fused timeline", "fid"),
+    "FID clips": ("single clips", "fid"),
+    "R@3 fused": ("fused timeline", "r_precision_top3"),
+    "R@3 clips": ("single clips", "r_precision_top3"),
+}
+
+
+def combine(report_dirs: list[Path], out_dir: Path) -> None:
+    """Mean and standard deviation across runs (training seeds) of reports written before,
+    per segment count they all have, into timeline_runs.json / .md."""
+    reports = [json.loads((d / "timeline.json").read_text()) for d in report_dirs]
+    counts = [c for c in reports[0]["segments"] if all(c in r["segments"] for r in reports)]
+    summary: dict[str, Any] = {"runs": [str(d) for d in report_dirs], "segments": {}}
+    for count in counts:
+        rows = [report["segments"][count] for report in reports]
+        summary["segments"][count] = {
+            name: {
+                "mean": float(np.mean(values := [row[kind][key] for row in rows])),
+                "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None,
+            }
+            for name, (kind, key) in ACROSS_RUNS.items()
+        }
+    real = reports[0]["real motions"]
+    summary["real motions"] = real
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(out_dir / "timeline_runs.json", json.dumps(summary, indent=2) + "\n")
+    lines = [
+        f"# Timelines across {len(reports)} runs: mean ± sd",
+        "",
+        *[f"- {d}" for d in summary["runs"]],
+        "",
+        f"Real primitive changes between the same actions: PJ {fmt(real['peak_jerk'])} m/s³.",
+        "",
+        "| segments | " + " | ".join(ACROSS_RUNS) + " |",
+        "|---" * (len(ACROSS_RUNS) + 1) + "|",
+    ]
+    for count, row in summary["segments"].items():
+        cells = [f"{fmt(v['mean'])} ± {fmt(v['sd'])}" for v in row.values()]
+        lines.append(f"| {count} | " + " | ".join(cells) + " |")
+    write_text(out_dir / "timeline_runs.md", "\n".join(lines) + "\n")
+
+
 def fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True)
-    parser.add_argument("--evaluator", type=Path, required=True)
+    parser.add_argument("--run", type=Path)
+    parser.add_argument("--evaluator", type=Path)
     parser.add_argument("--mixture", type=Path, help="a mixture.yaml (default: the run's)")
-    parser.add_argument("--root", type=Path, required=True, help="the synthetic dataset")
+    parser.add_argument("--root", type=Path, help="the synthetic dataset")
     parser.add_argument(
         "--segments", type=lambda s: [int(x) for x in s.split(",")], default=[2, 3, 4, 5]
     )
@@ -257,9 +312,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", default="logsnr10")
     parser.add_argument("--sampler", default="dpm_solver++")
     parser.add_argument("--overlap", type=int, default=20)
+    parser.add_argument("--smoothing", type=float, default=0.0, help="x0 low-pass sigma, frames")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", type=Path, default=Path("docs/analyses"))
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--combine", type=Path, nargs="+", help="out-dirs of earlier runs: mean ± sd across them"
+    )
+    args = parser.parse_args(argv)
+    if not args.combine and not (args.run and args.evaluator and args.root):
+        parser.error("--run, --evaluator and --root are required (or --combine DIR ...)")
+    return args
 
 
 if __name__ == "__main__":

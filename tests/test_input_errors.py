@@ -83,6 +83,10 @@ PROBES = {
         [*GENERATE, "ckpt={run}", "text=hi", "length=300", "overlap=150"],
         "overlap=150 must lie in 0..98",
     ),
+    "negative smoothing": (
+        [*GENERATE, "ckpt={run}", "text=hi", "smoothing=-1"],
+        "smoothing must be a finite number of frames >= 0, got -1",
+    ),
     "timeline with a gap": ([*GENERATE, "ckpt={run}", "timeline={root}/gap.txt"], "gap.txt:2"),
     "prefix not shorter than length": (
         [*GENERATE, "ckpt={run}", "text=hi", "length=48", "prefix={root}/motion60.npy"],

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from remodiffuse.errors import InputError
-from remodiffuse.metrics.jerk import seam_jerk
+from remodiffuse.metrics.jerk import frame_jerk, seam_jerk
 from remodiffuse.motion import joints_from_features
 from remodiffuse.pipeline import MotionGenerator
 from remodiffuse.pipeline.timeline import Segment, plan_windows, read_timeline
@@ -99,7 +99,9 @@ def test_a_1000_frame_timeline_has_the_length_and_retrieval_per_window(generator
     assert all(len(w["retrieved"]) == 2 for s in motion.segments for w in s["windows"])
 
 
-def test_fused_seams_are_smoother_than_concatenated_clips(generator):
+@pytest.mark.parametrize("smoothing", [0.0, 1.0])
+def test_fused_seams_are_smoother_than_concatenated_clips(tiny_trained_run, smoothing):
+    generator = MotionGenerator(tiny_trained_run[0], smoothing=smoothing)
     texts, bounds = ["a person walks forward", "a person jumps", "someone waves"], [0, 80, 160, 240]
     segments = [Segment(t, a, b) for t, (a, b) in zip(texts, pairwise(bounds), strict=True)]
     fused, pasted = [], []
@@ -112,6 +114,23 @@ def test_fused_seams_are_smoother_than_concatenated_clips(generator):
         fused.append(seam_jerk(motion.joints, bounds[1:-1], 20.0)["peak_jerk"])
         pasted.append(seam_jerk(joints, bounds[1:-1], 20.0)["peak_jerk"])
     assert np.mean(fused) < np.mean(pasted)
+
+
+def test_smoothing_lowers_the_jerk_and_zero_is_plain_sampling(tiny_trained_run, generator):
+    texts, lengths = ["a person walks forward", "a person jumps"], [80, 60]
+    plain = generator.generate(texts, lengths, seed=3, steps=5)
+    zero = MotionGenerator(tiny_trained_run[0], smoothing=0).generate(
+        texts, lengths, seed=3, steps=5
+    )
+    smooth = MotionGenerator(tiny_trained_run[0], smoothing=1).generate(
+        texts, lengths, seed=3, steps=5
+    )
+    assert (
+        MotionGenerator.from_options({"ckpt": tiny_trained_run[0], "smoothing": 1}).smoothing == 1
+    )
+    for a, b, c in zip(plain, zero, smooth, strict=True):
+        np.testing.assert_array_equal(a.features, b.features)
+        assert np.median(frame_jerk(c.joints, 20.0)) < 0.5 * np.median(frame_jerk(a.joints, 20.0))
 
 
 def test_a_timeline_continues_a_prefix_longer_than_one_window(generator):

@@ -36,6 +36,7 @@ from remodiffuse.diffusion.samplers import (
     Sampler,
 )
 from remodiffuse.diffusion.schedule import GaussianDiffusion, linear_betas
+from remodiffuse.diffusion.smoothing import check_sigma, smooth_in_time, smoothed
 from remodiffuse.diffusion.windows import Window, check_windows, fused
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "build_diffusion",
     "build_mixture",
     "build_sampler",
+    "check_sigma",
     "check_windows",
     "constrained",
     "fused",
@@ -75,4 +77,6 @@ __all__ = [
     "respaced_timesteps",
     "sample_loop",
     "save_mixture_yaml",
+    "smooth_in_time",
+    "smoothed",
 ]

@@ -16,11 +16,13 @@ from remodiffuse.diffusion import (
     X0Constraint,
     build_diffusion,
     build_sampler,
+    check_sigma,
     constrained,
     fused,
     mixture_denoise_fn,
     mixture_for,
     sample_loop,
+    smoothed,
 )
 from remodiffuse.errors import InputError
 from remodiffuse.models import SemanticsModulatedTransformer
@@ -87,6 +89,8 @@ class MotionGenerator:
     (none of them retrieved for it; drawn from the generation seed): the control that shows
     what the retrieved motions' content adds.
     precision="bf16" runs the network under bf16 autocast (the sampler stays fp32).
+    smoothing=sigma low-passes every x0 prediction over time with a Gaussian of sigma frames
+    (`remodiffuse.diffusion.smoothing`; 0 = off, as the paper samples).
     loaded=(model, config, run_dir) samples a model already in memory (e.g. the one being
     trained, whose run_dir has the statistics and database) instead of reading `path`.
     """
@@ -101,11 +105,13 @@ class MotionGenerator:
         precision: str = "fp32",
         neighbours: str = "retrieved",
         loaded: tuple[SemanticsModulatedTransformer, dict[str, Any], Path] | None = None,
+        smoothing: float = 0.0,
     ) -> None:
         autocast(precision, torch.device(device))  # an unknown precision fails before loading
         if neighbours not in NEIGHBOUR_MODES:
             raise InputError(f"neighbours must be one of {NEIGHBOUR_MODES}, got {neighbours!r}")
         self.neighbours = neighbours
+        self.smoothing = check_sigma(smoothing)
         self.model, self.config, self.run_dir = loaded or load_run(path, device)
         self.use_retrieval = use_retrieval
         self.precision = precision
@@ -138,7 +144,7 @@ class MotionGenerator:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "MotionGenerator":
         """The generator of an entry point's ckpt, device, database, mixture, use_retrieval,
-        precision, neighbours."""
+        precision, neighbours, smoothing."""
         mixture = options.get("mixture")
         return cls(
             Path(options["ckpt"]).expanduser().resolve(),
@@ -148,6 +154,7 @@ class MotionGenerator:
             use_retrieval=options.get("use_retrieval", True),
             precision=options.get("precision", "fp32"),
             neighbours=options.get("neighbours", "retrieved"),
+            smoothing=options.get("smoothing", 0.0),
         )
 
     def check_length(self, length: int) -> None:
@@ -312,6 +319,7 @@ class MotionGenerator:
         denoise = mixture_denoise_fn(self.mixture, model_call, sampler)
         if windows is not None:
             denoise = fused(denoise, windows, shape[1])
+        denoise = smoothed(denoise, self.smoothing, lengths)
 
         def report(index: int, _t: int, _x: torch.Tensor, _x0: torch.Tensor) -> None:
             on_step(index + 1, sampler.num_steps)
