@@ -1,17 +1,9 @@
-"""Temporal low-pass of x0 predictions: levels kept, padding ignored, jitter removed."""
+"""Temporal low-pass of sampled motions: levels kept, padding ignored, jitter removed."""
 
 import pytest
 import torch
 
-from remodiffuse.diffusion import (
-    DDIMSampler,
-    GaussianDiffusion,
-    X0Constraint,
-    constrained,
-    sample_loop,
-    smooth_in_time,
-    smoothed,
-)
+from remodiffuse.diffusion import smooth_in_time
 from remodiffuse.errors import InputError
 
 
@@ -46,28 +38,12 @@ def test_padding_never_leaks_in_and_is_left_alone():
     torch.testing.assert_close(out[1:], smooth_in_time(x[1:], valid_frames([30], 30), 1.5))
 
 
-def test_smoothed_wraps_a_denoise_function_and_constraints_still_pin_exactly():
-    torch.manual_seed(1)
-    target = torch.randn(2, 24, 3)
-
-    def denoise(x_t: torch.Tensor, t: int) -> torch.Tensor:
-        return target + 0.0 * x_t
-
-    assert smoothed(denoise, 0, [24, 24]) is denoise
-    torch.testing.assert_close(
-        smoothed(denoise, 1.0, [24, 12])(target, 5),
-        smooth_in_time(target, valid_frames([24, 12], 24), 1.0),
-    )
-    weight = torch.zeros(2, 24, 3)
-    weight[:, :6] = 1.0
-    known = X0Constraint(torch.randn(2, 24, 3), weight)
-    sampler = DDIMSampler(GaussianDiffusion(), 10)
-    denoise_fn = constrained(smoothed(denoise, 1.0, [24, 24]), known)
-    x0 = sample_loop(denoise_fn, torch.randn(2, 24, 3), sampler)
-    assert torch.equal(x0[:, :6], known.values[:, :6])
+def test_sigma_zero_is_the_identity():
+    x = torch.randn(1, 10, 2)
+    assert smooth_in_time(x, valid_frames([10], 10), 0) is x
 
 
 @pytest.mark.parametrize("sigma", [-1.0, float("nan"), float("inf"), "one", True])
 def test_bad_sigmas_are_input_errors(sigma):
     with pytest.raises(InputError, match="smoothing must be"):
-        smoothed(lambda x, t: x, sigma, [4])
+        smooth_in_time(torch.zeros(1, 4, 1), valid_frames([4], 4), sigma)

@@ -8,7 +8,7 @@ import pytest
 from remodiffuse.errors import InputError
 from remodiffuse.metrics.jerk import frame_jerk, seam_jerk
 from remodiffuse.motion import joints_from_features
-from remodiffuse.pipeline import MotionGenerator
+from remodiffuse.pipeline import KnownMotion, MotionGenerator
 from remodiffuse.pipeline.timeline import Segment, plan_windows, read_timeline
 
 
@@ -131,11 +131,15 @@ def test_smoothing_lowers_the_jerk_and_zero_is_plain_sampling(tiny_trained_run, 
     for a, b, c in zip(plain, zero, smooth, strict=True):
         np.testing.assert_array_equal(a.features, b.features)
         assert np.median(frame_jerk(c.joints, 20.0)) < 0.5 * np.median(frame_jerk(a.joints, 20.0))
+    weight = np.zeros((80, 263), np.float32)
+    weight[:16] = 1.0
+    known = [KnownMotion(plain[0].features, weight), None]
+    smoothing = MotionGenerator(tiny_trained_run[0], smoothing=1)
+    continued = smoothing.generate(texts, lengths, seed=4, steps=5, known=known)
+    np.testing.assert_array_equal(continued[0].features[:16], plain[0].features[:16])
 
 
 def test_a_timeline_continues_a_prefix_longer_than_one_window(generator):
-    from remodiffuse.pipeline import KnownMotion
-
     segments = [Segment("a person walks forward", 0, 150), Segment("a person jumps", 150, 300)]
     first = generator.generate_timeline(segments, seed=1, steps=3)
     weight = np.zeros((300, 263), np.float32)

@@ -36,7 +36,7 @@ from remodiffuse.diffusion.samplers import (
     Sampler,
 )
 from remodiffuse.diffusion.schedule import GaussianDiffusion, linear_betas
-from remodiffuse.diffusion.smoothing import check_sigma, smooth_in_time, smoothed
+from remodiffuse.diffusion.smoothing import check_sigma, smooth_in_time
 from remodiffuse.diffusion.windows import Window, check_windows, fused
 
 __all__ = [
@@ -78,5 +78,4 @@ __all__ = [
     "sample_loop",
     "save_mixture_yaml",
     "smooth_in_time",
-    "smoothed",
 ]

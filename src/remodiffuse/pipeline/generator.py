@@ -22,7 +22,7 @@ from remodiffuse.diffusion import (
     mixture_denoise_fn,
     mixture_for,
     sample_loop,
-    smoothed,
+    smooth_in_time,
 )
 from remodiffuse.errors import InputError
 from remodiffuse.models import SemanticsModulatedTransformer
@@ -89,8 +89,8 @@ class MotionGenerator:
     (none of them retrieved for it; drawn from the generation seed): the control that shows
     what the retrieved motions' content adds.
     precision="bf16" runs the network under bf16 autocast (the sampler stays fp32).
-    smoothing=sigma low-passes every x0 prediction over time with a Gaussian of sigma frames
-    (`remodiffuse.diffusion.smoothing`; 0 = off, as the paper samples).
+    smoothing=sigma low-passes the sampled motions over time with a Gaussian of sigma frames,
+    constraints re-applied after it (`remodiffuse.diffusion.smoothing`; 0 = off, as the paper).
     loaded=(model, config, run_dir) samples a model already in memory (e.g. the one being
     trained, whose run_dir has the statistics and database) instead of reading `path`.
     """
@@ -319,7 +319,6 @@ class MotionGenerator:
         denoise = mixture_denoise_fn(self.mixture, model_call, sampler)
         if windows is not None:
             denoise = fused(denoise, windows, shape[1])
-        denoise = smoothed(denoise, self.smoothing, lengths)
 
         def report(index: int, _t: int, _x: torch.Tensor, _x0: torch.Tensor) -> None:
             on_step(index + 1, sampler.num_steps)
@@ -330,6 +329,11 @@ class MotionGenerator:
             sampler,
             callback=None if on_step is None else report,
         )
+        if self.smoothing:
+            valid = length_mask(torch.as_tensor(list(lengths)), shape[1]).to(x0.device)  # (B, T)
+            x0 = smooth_in_time(x0, valid, self.smoothing)
+            if constraint is not None:
+                x0 = constraint.apply(x0)
         motions = denormalize(x0.cpu().numpy(), self.mean, self.std)  # (B, T, D)
         if constraint is not None:
             motions = np.where(weight == 1, raw_known, motions)  # pinned: exact, not round-tripped
