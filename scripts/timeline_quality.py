@@ -262,7 +262,7 @@ ACROSS_RUNS = {  # summary name -> (row kind, key)
 
 def combine(report_dirs: list[Path], out_dir: Path) -> None:
     """Mean and standard deviation across runs (training seeds) of reports written before,
-    per segment count they all have, into timeline_runs.json / .md."""
+    per segment count they all have, into timeline_runs.json / .md / .png."""
     reports = [json.loads((d / "timeline.json").read_text()) for d in report_dirs]
     counts = [c for c in reports[0]["segments"] if all(c in r["segments"] for r in reports)]
     summary: dict[str, Any] = {"runs": [str(d) for d in report_dirs], "segments": {}}
@@ -293,6 +293,19 @@ def combine(report_dirs: list[Path], out_dir: Path) -> None:
         cells = [f"{fmt(v['mean'])} ± {fmt(v['sd'])}" for v in row.values()]
         lines.append(f"| {count} | " + " | ".join(cells) + " |")
     write_text(out_dir / "timeline_runs.md", "\n".join(lines) + "\n")
+    figure, axis = plt.subplots(figsize=(4.8, 3.4))
+    for name in ("PJ fused", "PJ naive"):
+        cells = [summary["segments"][c][name] for c in counts]
+        means, spreads = [v["mean"] for v in cells], [v["sd"] or 0 for v in cells]
+        axis.errorbar(counts, means, spreads, fmt="o-", capsize=3, label=name.removeprefix("PJ "))
+    if real["peak_jerk"] is not None:
+        axis.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
+    axis.set_xlabel("segments per timeline")
+    axis.set_ylabel("peak jerk at seams (m/s³), mean ± sd")
+    axis.set_ylim(bottom=0)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out_dir / "timeline_runs.png", dpi=120)
 
 
 def fmt(value: float | None) -> str:

@@ -47,3 +47,4 @@ def test_the_table_has_every_row_and_finite_numbers(tiny_trained_run, tiny_evalu
     assert cell["mean"] == pytest.approx(np.mean(values))
     assert cell["sd"] == pytest.approx(np.std(values, ddof=1))
     assert "| 2 |" in (tmp_path / "both" / "timeline_runs.md").read_text()
+    assert (tmp_path / "both" / "timeline_runs.png").stat().st_size > 0
