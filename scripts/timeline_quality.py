@@ -14,7 +14,7 @@ same seed, and reports:
     python scripts/timeline_quality.py --run runs/study/seed0/retrieval \\
         --evaluator runs/study/evaluator --root runs/study/data/synthetic --out-dir docs/analyses
 
-`--smoothing SIGMA` samples with x0 smoothing (`MotionGenerator(smoothing=...)`), for both the
+`--smoothing SIGMA` smooths the sampled motions (`MotionGenerator(smoothing=...)`), both the
 timelines and the clips; `--combine DIR ...` summarises earlier out-dirs (one per training seed)
 as mean ± sd across them.
 """
@@ -197,7 +197,7 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
         "",
         f"{report['settings']['timelines']} timelines per segment count, "
         f"{report['settings']['steps']} steps of {report['settings']['sampler']}, overlap "
-        f"{report['settings']['overlap']} frames, x0 smoothing "
+        f"{report['settings']['overlap']} frames, smoothing "
         f"{report['settings']['smoothing']} frames; real primitive changes between the same "
         f"actions: {real['seams']} seams, PJ {fmt(real['peak_jerk'])}, AUJ "
         f"{fmt(real['area_under_jerk'])} (median jerk of those motions "
@@ -325,7 +325,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", default="logsnr10")
     parser.add_argument("--sampler", default="dpm_solver++")
     parser.add_argument("--overlap", type=int, default=20)
-    parser.add_argument("--smoothing", type=float, default=0.0, help="x0 low-pass sigma, frames")
+    parser.add_argument(
+        "--smoothing", type=float, default=0.0, help="Gaussian sigma (frames) over the result"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", type=Path, default=Path("docs/analyses"))
     parser.add_argument(
