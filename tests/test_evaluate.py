@@ -76,6 +76,14 @@ def test_protocol_writes_reproducible_metrics(
     assert result["evaluator"] == f"contrastive:{tiny_evaluator_run}"
     assert result["replications"] == 2 and result["settings"]["steps"] == 3
     assert result["settings"]["diversity_pairs_used"] <= 4
+    assert result["settings"]["smoothing"] == 0
+    smoothed, _ = run_evaluation(
+        compose_evaluate("smoothing=1", f"out_dir={tmp_path / 'smoothed'}"), show_progress=False
+    )
+    smooth = json.loads(smoothed.read_text())
+    assert smooth["settings"]["smoothing"] == 1
+    assert smooth["rows"]["run"]["fid"] != result["rows"]["run"]["fid"]
+    assert smooth["rows"][REAL_ROW] == result["rows"][REAL_ROW]
     real, model = result["rows"][REAL_ROW], result["rows"]["run"]
     assert "multimodality" not in real and set(model) == set(METRIC_COLUMNS)
     for metrics in (real, model):

@@ -385,6 +385,7 @@ def evaluate(
         "use_retrieval": generator.use_retrieval,
         "neighbours": generator.neighbours,
         "precision": generator.precision,
+        "smoothing": generator.smoothing,
     }
     return {
         "evaluator": evaluator.name,
