@@ -122,9 +122,8 @@ def test_smoothing_lowers_the_jerk_and_zero_is_plain_sampling(tiny_trained_run, 
     zero = MotionGenerator(tiny_trained_run[0], smoothing=0).generate(
         texts, lengths, seed=3, steps=5
     )
-    smooth = MotionGenerator(tiny_trained_run[0], smoothing=1).generate(
-        texts, lengths, seed=3, steps=5
-    )
+    smoothing = MotionGenerator(tiny_trained_run[0], smoothing=1)
+    smooth = smoothing.generate(texts, lengths, seed=3, steps=5)
     assert (
         MotionGenerator.from_options({"ckpt": tiny_trained_run[0], "smoothing": 1}).smoothing == 1
     )
@@ -134,7 +133,6 @@ def test_smoothing_lowers_the_jerk_and_zero_is_plain_sampling(tiny_trained_run, 
     weight = np.zeros((80, 263), np.float32)
     weight[:16] = 1.0
     known = [KnownMotion(plain[0].features, weight), None]
-    smoothing = MotionGenerator(tiny_trained_run[0], smoothing=1)
     continued = smoothing.generate(texts, lengths, seed=4, steps=5, known=known)
     np.testing.assert_array_equal(continued[0].features[:16], plain[0].features[:16])
 
