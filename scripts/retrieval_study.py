@@ -117,7 +117,7 @@ class RetrievedFloor:
         self.generator, self.kind, self.train_motions = generator, kind, train_motions
         for name in ("mean", "std", "run_dir", "encoder", "database", "use_retrieval"):
             setattr(self, name, getattr(generator, name))
-        self.precision, self.neighbours = "fp32", "retrieved"
+        self.precision, self.neighbours, self.smoothing = "fp32", "retrieved", 0.0
         statistics_ = generator.retrieval_statistics or (generator.mean, generator.std)
         self.database_mean, self.database_std = statistics_[:2]
 

@@ -200,6 +200,7 @@ class _OracleGenerator:
         self.run_dir = generator.run_dir
         self.encoder, self.database = generator.encoder, generator.database
         self.use_retrieval, self.precision, self.neighbours = True, "fp32", "retrieved"
+        self.smoothing = 0.0
         self.test, self.shuffle = test, shuffle
         self.index_of = {caption: i for i, caption in enumerate(test.captions)}
 
