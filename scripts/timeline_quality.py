@@ -231,12 +231,7 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> None:
     for kind in SEAM_KINDS[:2]:
         peaks = [report["segments"][c][kind]["peak_jerk"] for c in counts]
         left.plot(counts, peaks, "o-", label=kind)
-    if real["peak_jerk"] is not None:
-        left.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
-    left.set_xlabel("segments per timeline")
-    left.set_ylabel("peak jerk at seams (m/s³)")
-    left.set_ylim(bottom=0)
-    left.legend(fontsize=8)
+    label_peak_axis(left, real["peak_jerk"], "peak jerk at seams (m/s³)")
     for kind in SEAM_KINDS:
         values = [np.nan if v is None else v for v in profile[kind]]
         right.plot(profile["bins"], values, "o-", label=kind)
@@ -298,14 +293,19 @@ def combine(report_dirs: list[Path], out_dir: Path) -> None:
         cells = [summary["segments"][c][name] for c in counts]
         means, spreads = [v["mean"] for v in cells], [v["sd"] or 0 for v in cells]
         axis.errorbar(counts, means, spreads, fmt="o-", capsize=3, label=name.removeprefix("PJ "))
-    if real["peak_jerk"] is not None:
-        axis.axhline(real["peak_jerk"], color="k", ls="--", label="real primitive changes")
-    axis.set_xlabel("segments per timeline")
-    axis.set_ylabel("peak jerk at seams (m/s³), mean ± sd")
-    axis.set_ylim(bottom=0)
-    axis.legend(fontsize=8)
+    label_peak_axis(axis, real["peak_jerk"], "peak jerk at seams (m/s³), mean ± sd")
     figure.tight_layout()
     figure.savefig(out_dir / "timeline_runs.png", dpi=120)
+
+
+def label_peak_axis(axis: Any, real_peak: float | None, ylabel: str) -> None:
+    """Peak jerk by segment count: the real primitive changes' level, labels, legend."""
+    if real_peak is not None:
+        axis.axhline(real_peak, color="k", ls="--", label="real primitive changes")
+    axis.set_xlabel("segments per timeline")
+    axis.set_ylabel(ylabel)
+    axis.set_ylim(bottom=0)
+    axis.legend(fontsize=8)
 
 
 def fmt(value: float | None) -> str:
