@@ -20,7 +20,10 @@ balanced MM and MultiModality per seed (mean and 95 % replication interval) and 
 (mean, standard deviation, min, max). Runs go to --work-dir/seed<s>/{retrieval,baseline,mixture}
 and a finished run (its model.safetensors, evaluator.safetensors or mixture_search.json) is reused;
 an unfinished one resumes from its last.ckpt. Every evaluated row is stored in --work-dir/rows/
-and reused as well.
+and reused as well (an error if it was evaluated with other settings).
+
+--goal-replications N evaluates the goal rows (best R, best B) of every seed again with N
+replications: the goal on those means, and how much of the spread is replication noise.
 
     python scripts/retrieval_study.py --seeds 3 --steps 1000 --work-dir runs/study \\
         --out-dir docs/analyses
@@ -55,6 +58,7 @@ from paper_analyses import test_items  # noqa: E402
 from sampler_quality import parse_protocol  # noqa: E402
 
 from remodiffuse.data import TextMotionDataset  # noqa: E402
+from remodiffuse.errors import InputError  # noqa: E402
 from remodiffuse.evaluation import EvaluationItems, EvaluationSettings, evaluate  # noqa: E402
 from remodiffuse.evaluators import load_evaluator  # noqa: E402
 from remodiffuse.files import write_text  # noqa: E402
@@ -72,6 +76,8 @@ METRICS = (
     "multimodality",
 )
 FLOORS = ("top-1 retrieved", "random database entry", "random training motion")
+GOAL = ("fid", "tail_mm_dist")
+RUNS = {"R": "retrieval", "B": "baseline"}
 # The finetune stage at a size that fits the study: 64 training items, 10 DDIM steps, a 5 x 5 grid
 # over [-5, 5] and 30 Adam steps (paper: every item, 50 steps, step 0.5, 1,000 Adam steps).
 FINETUNE = ("stage.num_items=64", "stage.steps=10", "stage.grid_step=2.5", "trainer.max_steps=30")
@@ -140,6 +146,11 @@ def paper_mixture(weights: Sequence[float]) -> dict[str, Any]:
     return {"form": "paper", "coarse": list(weights), "fine": list(weights)}
 
 
+def guidance_mixture(model: str, w: float) -> dict[str, Any]:
+    """R: [w, 0, 0, 1 - w] (both vs none); B: [0, w, 0, 1 - w] (text vs none)."""
+    return paper_mixture([w, 0, 0, 1 - w] if model == "R" else [0, w, 0, 1 - w])
+
+
 class Study:
     """The rows of one study: evaluated once each, stored under work_dir/rows/."""
 
@@ -158,18 +169,32 @@ class Study:
         self.rows_dir = args.work_dir / "rows"
         self.test = None
 
-    def row(self, key: str, build: Callable[[], Any], description: dict[str, Any]) -> dict:
-        """The stored row `key`, else evaluate the generator `build()` returns and store it."""
+    def row(
+        self,
+        key: str,
+        build: Callable[[], Any],
+        description: dict[str, Any],
+        settings: EvaluationSettings | None = None,
+    ) -> dict:
+        """The stored row `key` (evaluated with the same settings), else evaluate the generator
+        `build()` returns with `settings` (default the study's) and store it."""
+        settings = settings or self.settings
+        if description.get("floor"):
+            settings = replace(settings, mm_num_samples=0)  # real motions: no MultiModality
         path = self.rows_dir / f"{key}.json"
         if path.is_file():
-            return json.loads(path.read_text())
+            stored = json.loads(path.read_text())
+            changed = {k for k, v in asdict(settings).items() if stored["settings"].get(k) != v}
+            if changed:
+                raise InputError(
+                    f"{path}: evaluated with other settings ({', '.join(sorted(changed))}); "
+                    "use another --work-dir (or move the rows folder away)"
+                )
+            return stored
         generator = build()
         if self.test is None:
             self.test = test_items(generator, self.args.root)
         started = time.perf_counter()
-        settings = self.settings
-        if description.get("floor"):
-            settings = replace(settings, mm_num_samples=0)  # real motions: no MultiModality
         result = evaluate(generator, self.evaluator, self.test, settings, "synthetic", key, False)
         model_row = next(name for name in result["rows"] if name != "real motions")
         row = description | {
@@ -207,6 +232,44 @@ def beats(better: dict, worse: dict, metric: str) -> dict[str, Any]:
     gap = b["mean"] - a["mean"]
     spread = math.hypot(a["std"], b["std"])
     return {"difference": gap, "seed_spread": spread, "beyond_spread": gap > spread}
+
+
+def replicated_goal(
+    study: Study,
+    seeds: Sequence[int],
+    best: dict[str, float],
+    generator: Callable[..., Callable[[], MotionGenerator]],
+    replications: int,
+) -> dict[str, Any]:
+    """The goal rows (best R, best B) of every seed again with `replications` replications (no
+    MultiModality): the goal on their means, and the spread split into replication noise (sd over
+    one model's replications, mean over seeds) and the sd of the means across seeds."""
+    settings = replace(study.settings, replications=replications, mm_num_samples=0)
+    rows, noise = {}, {}
+    for name, w in best.items():
+        mixture = guidance_mixture(name, w)
+        per_seed = [
+            study.row(
+                f"seed{seed}_{name}_w{w:g}_x{replications}",
+                generator(seed, RUNS[name], mixture=mixture),
+                {"seed": seed, "model": name, "mixture": mixture, "w": w},
+                settings,
+            )
+            for seed in seeds
+        ]
+        rows[name] = {"label": f"{name}, w = {w:g}", "per_seed": per_seed}
+        rows[name]["across_seeds"] = aggregate(per_seed)
+        noise[name] = {
+            metric: {
+                "replication_sd": statistics.fmean(
+                    statistics.stdev(row["metrics"][metric]["values"]) for row in per_seed
+                ),
+                "seed_sd": rows[name]["across_seeds"][metric]["std"],
+            }
+            for metric in GOAL
+        }
+    goal = {m: beats(rows["R"]["across_seeds"], rows["B"]["across_seeds"], m) for m in GOAL}
+    return {"replications": replications, "rows": rows, "noise": noise, "goal": goal}
 
 
 def run_study(args: argparse.Namespace) -> dict[str, Any]:
@@ -247,12 +310,11 @@ def run_study(args: argparse.Namespace) -> dict[str, Any]:
 
     for seed in seeds:
         for w in args.guidance:
-            for name, weights in (("R", [w, 0, 0, 1 - w]), ("B", [0, w, 0, 1 - w])):
-                run = "retrieval" if name == "R" else "baseline"
-                mixture = paper_mixture(weights)
+            for name in ("R", "B"):
+                mixture = guidance_mixture(name, w)
                 row = study.row(
                     f"seed{seed}_{name}_w{w:g}",
-                    generator(seed, run, mixture=mixture),
+                    generator(seed, RUNS[name], mixture=mixture),
                     {"seed": seed, "model": name, "mixture": mixture, "w": w},
                 )
                 add(f"{name}, w = {w:g}", row)
@@ -322,10 +384,14 @@ def run_study(args: argparse.Namespace) -> dict[str, Any]:
         "protocol": asdict(study.settings),
         "evaluator": study.evaluator.name,
         "training": status,
-        "goal": {metric: beats(best_r, best_b, metric) for metric in ("fid", "tail_mm_dist")},
+        "goal": {metric: beats(best_r, best_b, metric) for metric in GOAL},
         "rows": rows,
-        "runtime_seconds": time.perf_counter() - started,
     }
+    if args.goal_replications:
+        report["goal_replicated"] = replicated_goal(
+            study, seeds, best, generator, args.goal_replications
+        )
+    report["runtime_seconds"] = time.perf_counter() - started
     return report
 
 
@@ -366,8 +432,35 @@ def markdown(report: dict[str, Any]) -> str:
             f"(seed spread {verdict['seed_spread']:.3f}): "
             + ("beyond the spread" if verdict["beyond_spread"] else "inside the noise")
         )
+    if "goal_replicated" in report:
+        lines += ["", *replicated_markdown(report["goal_replicated"])]
     lines.append(f"- runtime {report['runtime_seconds']:.0f} s")
     return "\n".join(lines)
+
+
+def replicated_markdown(replicated: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Goal rows again, {replicated['replications']} replications per seed (no MultiModality): "
+        "mean ± sd across seeds of the replicated means; replication sd: sd over one model's "
+        "replications, mean over seeds",
+        "",
+        "| row | FID | FID replication sd | tail-5% MM | tail-5% MM replication sd |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in replicated["rows"].items():
+        cells = []
+        for metric in GOAL:
+            value, noise = row["across_seeds"][metric], replicated["noise"][name][metric]
+            cells += [f"{value['mean']:.3f} ± {value['std']:.3f}", f"{noise['replication_sd']:.3f}"]
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for metric, verdict in replicated["goal"].items():
+        lines.append(
+            f"- {metric}, replicated: best R lower than best B by {verdict['difference']:.3f} "
+            f"(seed spread {verdict['seed_spread']:.3f}): "
+            + ("beyond the spread" if verdict["beyond_spread"] else "inside the noise")
+        )
+    return lines
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
@@ -404,6 +497,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sampler", default="dpm_solver++")
     parser.add_argument("--spacing", default="logsnr10")
     parser.add_argument("--replications", type=int, default=1)
+    parser.add_argument(
+        "--goal-replications",
+        type=int,
+        default=0,
+        help="also evaluate the best R and B rows with this many replications (0 = no, else >= 2)",
+    )
     parser.add_argument("--mm-samples", type=int, default=10)
     parser.add_argument("--mm-repeats", type=int, default=5)
     parser.add_argument("--evaluator-epochs", type=int, default=10)
@@ -417,6 +516,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.protocol = dict(args.protocol)
     args.work_dir = args.work_dir.resolve()
     args.root = (args.root or args.work_dir / "data" / "synthetic").resolve()
+    if args.goal_replications == 1 or args.goal_replications < 0:
+        parser.error("--goal-replications needs 0 (off) or at least 2 replications")
     if len(args.branches) != 4:
         parser.error("--branches needs 4 shares (both, text, retr, none)")
     return args

@@ -22,7 +22,7 @@ def study(tmp_path_factory) -> tuple[dict, list[str], dict]:
     folder = tmp_path_factory.mktemp("study")
     argv = ["--seeds", "2", "--steps", "2", "--guidance", "1,2", "--replications", "1"]
     argv += ["--mm-samples", "2", "--mm-repeats", "2", "--evaluator-epochs", "1"]
-    argv += ["--spacing", "logsnr3", "--work-dir", str(folder / "work")]
+    argv += ["--spacing", "logsnr3", "--goal-replications", "2", "--work-dir", str(folder / "work")]
     argv += ["--out-dir", str(folder / "out"), "--train-override", "debug=tiny"]
     argv += ["--evaluator-override", "debug=tiny_evaluator"]
     for setting in FINETUNE:
@@ -62,9 +62,42 @@ def test_every_row_is_produced_per_seed_and_across_seeds(study):
     assert not (work / "seed1" / "retrieval" / "mixture.yaml").exists()  # the run is untouched
     out = Path(argv[argv.index("--out-dir") + 1])
     assert json.loads((out / "study.json").read_text()) == report
-    assert (out / "study.md").read_text().count("\n| ") == 1 + len(expected)
+    assert (out / "study.md").read_text().count("\n| ") == 1 + len(expected) + 1 + 2
     assert (out / "study.png").read_bytes().startswith(b"\x89PNG")
     assert set(report["goal"]) == {"fid", "tail_mm_dist"}
+
+
+@pytest.mark.slow
+def test_the_goal_rows_are_replicated_and_their_noise_reported(study):
+    script, argv, report = study
+    replicated = report["goal_replicated"]
+    assert replicated["replications"] == 2 and set(replicated["rows"]) == {"R", "B"}
+    for name, row in replicated["rows"].items():
+        assert row["label"] == f"{name}, w = {report['best_w'][name]:g}"
+        assert [r["seed"] for r in row["per_seed"]] == [0, 1]
+        for seed_row in row["per_seed"]:
+            assert seed_row["settings"]["replications"] == 2
+            assert len(seed_row["metrics"]["fid"]["values"]) == 2
+            assert "multimodality" not in seed_row["metrics"]
+        for metric in ("fid", "tail_mm_dist"):
+            noise = replicated["noise"][name][metric]
+            values = [r["metrics"][metric]["values"] for r in row["per_seed"]]
+            assert noise["replication_sd"] == pytest.approx(
+                sum(abs(a - b) / 2**0.5 for a, b in values) / 2
+            )
+            assert noise["seed_sd"] == row["across_seeds"][metric]["std"]
+    assert set(replicated["goal"]) == {"fid", "tail_mm_dist"}
+    out = Path(argv[argv.index("--out-dir") + 1])
+    assert "2 replications per seed" in (out / "study.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_row_stored_with_other_settings_is_an_error_naming_it(study):
+    script, argv, _ = study
+    other = list(argv)
+    other[other.index("--replications") + 1] = "2"
+    with pytest.raises(script["InputError"], match=r"seed0_R_w1\.json: .*replications"):
+        script["main"](other)
 
 
 @pytest.mark.slow
