@@ -227,11 +227,23 @@ def aggregate(per_seed: Sequence[dict]) -> dict[str, dict[str, float]]:
 
 
 def beats(better: dict, worse: dict, metric: str) -> dict[str, Any]:
-    """Does `better` have the lower mean by more than the seed spread sqrt(sd_a^2 + sd_b^2)?"""
+    """Does `better` have the lower mean by more than the seed spread sqrt(sd_a^2 + sd_b^2)?
+    (None with one seed: there is no spread to compare with.)"""
     a, b = better[metric], worse[metric]
     gap = b["mean"] - a["mean"]
     spread = math.hypot(a["std"], b["std"])
-    return {"difference": gap, "seed_spread": spread, "beyond_spread": gap > spread}
+    beyond = gap > spread if min(len(a["seeds"]), len(b["seeds"])) > 1 else None
+    return {"difference": gap, "seed_spread": spread, "beyond_spread": beyond}
+
+
+def verdict(result: dict[str, Any]) -> str:
+    """One line on a `beats` result: which model is ahead, and whether beyond the seed spread."""
+    gap, spread = result["difference"], result["seed_spread"]
+    if result["beyond_spread"] is None:
+        return "one training seed, no spread to compare with"
+    if abs(gap) <= spread:
+        return "inside the noise"
+    return ("R" if gap > 0 else "B") + " ahead beyond the spread"
 
 
 def replicated_goal(
@@ -426,11 +438,10 @@ def markdown(report: dict[str, Any]) -> str:
             )
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
-    for metric, verdict in report["goal"].items():
+    for metric, result in report["goal"].items():
         lines.append(
-            f"- {metric}: best R lower than best B by {verdict['difference']:.3f} "
-            f"(seed spread {verdict['seed_spread']:.3f}): "
-            + ("beyond the spread" if verdict["beyond_spread"] else "inside the noise")
+            f"- {metric}: best B - best R = {result['difference']:.3f} "
+            f"(seed spread {result['seed_spread']:.3f}): {verdict(result)}"
         )
     if "goal_replicated" in report:
         lines += ["", *replicated_markdown(report["goal_replicated"])]
@@ -454,11 +465,10 @@ def replicated_markdown(replicated: dict[str, Any]) -> list[str]:
             cells += [f"{value['mean']:.3f} ± {value['std']:.3f}", f"{noise['replication_sd']:.3f}"]
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
     lines.append("")
-    for metric, verdict in replicated["goal"].items():
+    for metric, result in replicated["goal"].items():
         lines.append(
-            f"- {metric}, replicated: best R lower than best B by {verdict['difference']:.3f} "
-            f"(seed spread {verdict['seed_spread']:.3f}): "
-            + ("beyond the spread" if verdict["beyond_spread"] else "inside the noise")
+            f"- {metric}, replicated: best B - best R = {result['difference']:.3f} "
+            f"(seed spread {result['seed_spread']:.3f}): {verdict(result)}"
         )
     return lines
 

@@ -2,6 +2,7 @@
 
 import json
 import runpy
+import statistics
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,21 @@ def test_the_shuffled_control_uses_other_neighbours_and_the_baseline_no_retrieva
     config = yaml.safe_load((work / "seed0" / "baseline" / ".hydra" / "config.yaml").read_text())
     assert config["stage"]["branch_probabilities"] == [0, 0.8, 0, 0.2]  # no retrieval, ever
     assert report["branch_probabilities"] == [0.7, 0.1, 0.1, 0.1]
+
+
+def test_the_goal_verdict_names_the_model_ahead_and_needs_two_seeds():
+    script = runpy.run_path(str(SCRIPT))
+
+    def across(*seeds: float) -> dict:
+        return {"fid": {"mean": statistics.fmean(seeds), "seeds": list(seeds),
+                        "std": statistics.stdev(seeds) if len(seeds) > 1 else 0.0}}  # fmt: skip
+
+    def verdict(r: dict, b: dict) -> str:
+        return script["verdict"](script["beats"](r, b, "fid"))
+
+    one = script["beats"](across(0.6), across(1.0), "fid")
+    assert one["beyond_spread"] is None and one["difference"] == pytest.approx(0.4)
+    assert verdict(across(0.6), across(1.0)) == "one training seed, no spread to compare with"
+    assert verdict(across(0.5, 0.7), across(1.0, 1.2)) == "R ahead beyond the spread"
+    assert verdict(across(1.0, 1.2), across(0.5, 0.7)) == "B ahead beyond the spread"
+    assert verdict(across(0.5, 1.5), across(0.9, 1.4)) == "inside the noise"
