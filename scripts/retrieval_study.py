@@ -438,11 +438,7 @@ def markdown(report: dict[str, Any]) -> str:
             )
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
-    for metric, result in report["goal"].items():
-        lines.append(
-            f"- {metric}: best B - best R = {result['difference']:.3f} "
-            f"(seed spread {result['seed_spread']:.3f}): {verdict(result)}"
-        )
+    lines += goal_lines(report["goal"])
     if "goal_replicated" in report:
         lines += ["", *replicated_markdown(report["goal_replicated"])]
     lines.append(f"- runtime {report['runtime_seconds']:.0f} s")
@@ -464,13 +460,16 @@ def replicated_markdown(replicated: dict[str, Any]) -> list[str]:
             value, noise = row["across_seeds"][metric], replicated["noise"][name][metric]
             cells += [f"{value['mean']:.3f} ± {value['std']:.3f}", f"{noise['replication_sd']:.3f}"]
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
-    lines.append("")
-    for metric, result in replicated["goal"].items():
-        lines.append(
-            f"- {metric}, replicated: best B - best R = {result['difference']:.3f} "
-            f"(seed spread {result['seed_spread']:.3f}): {verdict(result)}"
-        )
-    return lines
+    return [*lines, "", *goal_lines(replicated["goal"], ", replicated")]
+
+
+def goal_lines(goal: dict[str, Any], qualifier: str = "") -> list[str]:
+    """One line per goal metric: B - R, the seed spread and the verdict."""
+    return [
+        f"- {metric}{qualifier}: best B - best R = {result['difference']:.3f} "
+        f"(seed spread {result['seed_spread']:.3f}): {verdict(result)}"
+        for metric, result in goal.items()
+    ]
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
