@@ -11,8 +11,10 @@ database entries. --distinct-motions retrieves k distinct motions (retrieval.dis
 
 Two query groups: the captions of --split (test) against the train-split database with nothing
 excluded (as evaluation retrieves), and the train captions against the same database with their
-own motion excluded by id (as training retrieves). Writes JSON (--out-json), a two-panel PNG
-(--out-png) and prints Markdown tables.
+own motion excluded by id (as training retrieves). The test captions are also split by rareness
+(paper Eq. 7, sentence features against the train captions): the rarest --tail-fraction (the
+captions tail-5 % MM averages over) and the rest are scored separately. Writes JSON
+(--out-json), a two-panel PNG (--out-png) and prints Markdown tables.
 
     python scripts/retrieval_quality.py --root /tmp/rq/synthetic \
         --out-json /tmp/rq/retrieval_quality.json --out-png /tmp/rq/retrieval_quality.png
@@ -24,6 +26,7 @@ not counted).
 import argparse
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -40,6 +43,7 @@ import numpy as np  # noqa: E402
 
 from remodiffuse.data import TextMotionDataset  # noqa: E402
 from remodiffuse.data.synthetic import ensure_synthetic_dataset, read_metadata  # noqa: E402
+from remodiffuse.metrics import rareness  # noqa: E402
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase, retrieval_keys  # noqa: E402
 from remodiffuse.retrieval.config import KEY_KINDS  # noqa: E402
 from remodiffuse.text import build_text_encoder, cached_text_features  # noqa: E402
@@ -65,6 +69,12 @@ COLUMNS = (
     ("abs_length_gap_frames", "length gap (frames)", "{:.1f}"),
     ("mean_cosine", "caption cosine", "{:.3f}"),
 )
+TAIL_COLUMNS = (
+    ("same_sequence", "same sequence"),
+    ("same_first_primitive", "same first"),
+    ("primitive_jaccard", "Jaccard"),
+    ("mean_cosine", "caption cosine"),
+)
 
 
 def parse_lams(text: str) -> list[float]:
@@ -73,6 +83,14 @@ def parse_lams(text: str) -> list[float]:
     if not lams or any(lam < 0 for lam in lams) or len(set(lams)) != len(lams):
         raise argparse.ArgumentTypeError(f"need distinct non-negative lambdas, got {text!r}")
     return lams
+
+
+def parse_fraction(text: str) -> float:
+    """'0.05' -> 0.05, a fraction strictly between 0 and 1."""
+    fraction = float(text)
+    if not 0.0 < fraction < 1.0:
+        raise argparse.ArgumentTypeError(f"need a fraction in (0, 1), got {text!r}")
+    return fraction
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -98,6 +116,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--key-parts", type=int, default=3, help="chunks of --key ordered")
     parser.add_argument("--lams", type=parse_lams, default=parse_lams(DEFAULT_LAMS))
     parser.add_argument("--split", default="test", help="split whose captions query the database")
+    parser.add_argument(
+        "--tail-fraction",
+        type=parse_fraction,
+        default=0.05,
+        help="rarest share of --split's captions",
+    )
     parser.add_argument("--out-json", type=Path, default=Path("retrieval_quality.json"))
     parser.add_argument("--out-png", type=Path, default=Path("retrieval_quality.png"))
     return parser.parse_args(argv)
@@ -169,8 +193,10 @@ def evaluate_group(
     k: int,
     exclude: str,
     rng: np.random.Generator,
+    tail: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Metrics of the top-k retrieved entries per lambda, and of random entries (baseline)."""
+    """Metrics of the top-k retrieved entries per lambda, and of random entries (baseline);
+    with `tail` (Q,) bool, each lambda also scores the tail queries and the rest separately."""
     exclude_ids = list(query["ids"]) if exclude == "id" else None
     rows = []
     for lam in lams:
@@ -184,14 +210,19 @@ def evaluate_group(
             exclude=exclude,
         )
         cosine = np.einsum("qd,qkd->qk", query["features"], database["features"][found])
-        rows.append(
-            {
-                "lam": float(lam),
-                **pair_metrics(query, database, found, True),
-                "repeated_motion": repeated_motion_rate(database["ids"][found]),
-                "mean_cosine": float(cosine.mean()),
-            }
-        )
+        row = {
+            "lam": float(lam),
+            **pair_metrics(query, database, found, True),
+            "repeated_motion": repeated_motion_rate(database["ids"][found]),
+            "mean_cosine": float(cosine.mean(dtype=np.float64)),
+        }
+        if tail is not None:
+            for name, part in (("tail", tail), ("rest", ~tail)):
+                row[name] = {
+                    **pair_metrics(query, database, found, part[:, None]),
+                    "mean_cosine": float(cosine[part].mean(dtype=np.float64)),
+                }
+        rows.append(row)
         log.info(
             "lam=%g: %d queries in %.1f s", lam, len(query["ids"]), time.perf_counter() - started
         )
@@ -205,13 +236,32 @@ def evaluate_group(
         "repeated_motion": repeated_motion_rate(database["ids"][draws[:, :k]]),
         "mean_cosine": float(cosine[np.broadcast_to(keep, draws.shape)].mean()),
     }
-    return {
+    group = {
         "exclude": exclude,
         "num_queries": len(query["ids"]),
         "num_query_motions": len(set(query["ids"].tolist())),
         "by_lam": rows,
         "random_baseline": baseline,
     }
+    if tail is not None:
+        # the best any retrieval could do: the query's primitive sequence is in the database
+        present = np.isin(query["sequence"], database["sequence"])  # (Q,)
+        group["num_tail_queries"] = int(tail.sum())
+        group["sequence_in_database"] = {
+            "all": float(present.mean()),
+            "tail": float(present[tail].mean()),
+            "rest": float(present[~tail].mean()),
+        }
+    return group
+
+
+def rarest(rare: np.ndarray, fraction: float) -> np.ndarray:
+    """(Q,) bool marking the items tail-5 % MM averages over (`tail_mm_dist`'s count and ties)."""
+    count = math.ceil(round(fraction * len(rare), 9))
+    order = np.argsort(rare, kind="stable")  # (Q,) rarest last
+    tail = np.zeros(len(rare), bool)
+    tail[order[len(rare) - count :]] = True
+    return tail
 
 
 def markdown_table(name: str, group: dict[str, Any]) -> str:
@@ -229,6 +279,32 @@ def markdown_table(name: str, group: dict[str, Any]) -> str:
     ]:
         cells = [fmt.format(row[key]) for key, _, fmt in COLUMNS]
         lines.append("| " + " | ".join([label, *cells]) + " |")
+    return "\n".join(lines)
+
+
+def tail_table(name: str, group: dict[str, Any], fraction: float) -> str:
+    """Markdown: per lambda, the rarest queries' neighbour metrics next to the rest's."""
+    header = ["lam"]
+    for _, title in TAIL_COLUMNS:
+        header += [f"{title}, rarest", f"{title}, rest"]
+    lines = [
+        f"**{name}, rarest {fraction:.0%}** ({group['num_tail_queries']} of "
+        f"{group['num_queries']} captions by Eq. 7 rareness) **vs the rest**",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" for _ in header) + "|",
+    ]
+    for row in group["by_lam"]:
+        cells = [f"{row['lam']:g}"]
+        for key, _ in TAIL_COLUMNS:
+            cells += [f"{row['tail'][key]:.3f}", f"{row['rest'][key]:.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    present = group["sequence_in_database"]
+    lines += [
+        "",
+        f"Queries whose primitive sequence is in the database at all: rarest "
+        f"{present['tail']:.3f}, rest {present['rest']:.3f}.",
+    ]
     return "\n".join(lines)
 
 
@@ -319,11 +395,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         key=args.key,
         key_parts=args.key_parts,
     )
-    db, tables, sequences = None, {}, {}
+    db, tables, sequences, sentences = None, {}, {}, {}
     for split in dict.fromkeys(["train", args.split]):
         captions, ids, lengths = caption_table(TextMotionDataset(root, split))
         cached = cached_text_features(encoder, captions, cache_dir)
         features = retrieval_keys(config, cached.sentence, cached.tokens, cached.mask)
+        sentences[split] = cached.sentence
         uses, first, sequence = label_matrix(ids, metadata["motions"], labels, sequences)
         tables[split] = {
             "ids": np.asarray(ids),
@@ -344,8 +421,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             )
     rng = np.random.default_rng(args.seed)
     train = tables["train"]
+    rare = rareness(sentences[args.split], sentences["train"])  # (Q,)
+    tail = rarest(rare, args.tail_fraction)
+    query = tables[args.split]
     groups = {
-        args.split: evaluate_group(db, train, tables[args.split], args.lams, args.k, "none", rng),
+        args.split: evaluate_group(db, train, query, args.lams, args.k, "none", rng, tail),
         "train_self": evaluate_group(db, train, train, args.lams, args.k, "id", rng),
     }
     results = {
@@ -360,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "key_parts": args.key_parts if args.key == "ordered" else None,
         "lams": [float(lam) for lam in args.lams],
         "split": args.split,
+        "tail_fraction": args.tail_fraction,
+        "tail_min_rareness": float(rare[tail].min()),
         "database": {
             "split": "train",
             "num_entries": len(db),
@@ -372,7 +454,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args.out_json.parent.mkdir(parents=True, exist_ok=True)
     args.out_json.write_text(json.dumps(results, sort_keys=True, indent=2) + "\n")
     plot(results, args.out_png)
-    print("\n\n".join(markdown_table(name, group) for name, group in groups.items()))
+    tables_md = [markdown_table(name, group) for name, group in groups.items()]
+    tables_md.append(tail_table(args.split, groups[args.split], args.tail_fraction))
+    print("\n\n".join(tables_md))
     print(f"\nwrote {args.out_json} and {args.out_png}")
     return results
 

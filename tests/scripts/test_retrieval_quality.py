@@ -1,10 +1,14 @@
 """scripts/retrieval_quality.py on a tiny synthetic dataset."""
 
 import json
+import math
 import runpy
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from remodiffuse.metrics import tail_mm_dist
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "retrieval_quality.py"
 LAMS = [0.0, 0.05, 0.1, 0.5, 1.0, 2.0]
@@ -99,3 +103,27 @@ def test_ordered_keys_are_scored_as_their_own_configuration(report, tmp_path):
     plain, other = results["groups"]["test"]["by_lam"][2], ordered["groups"]["test"]["by_lam"][0]
     assert plain["lam"] == other["lam"] == 0.1
     assert plain["mean_cosine"] != other["mean_cosine"]  # other keys, other neighbours
+
+
+def test_rarest_and_rest_partition_the_test_queries(report):
+    """The tail and the rest split every query's pairs: their weighted means give the whole."""
+    results, _, _ = report
+    group = results["groups"]["test"]
+    queries, rare = group["num_queries"], group["num_tail_queries"]
+    assert rare == math.ceil(results["tail_fraction"] * queries) >= 1
+    assert "tail" not in results["groups"]["train_self"]["by_lam"][0]
+    for row in group["by_lam"]:
+        for key in ("same_sequence", "primitive_jaccard", "mean_cosine"):
+            whole = (rare * row["tail"][key] + (queries - rare) * row["rest"][key]) / queries
+            assert whole == pytest.approx(row[key], abs=1e-12), key
+        for part in ("tail", "rest"):  # no retrieval finds a sequence the database lacks
+            assert row[part]["same_sequence"] <= group["sequence_in_database"][part] + 1e-12
+
+
+def test_rarest_marks_the_items_tail_mm_averages_over():
+    rarest = runpy.run_path(str(SCRIPT))["rarest"]
+    rare = np.random.default_rng(0).random(41)
+    rare[[3, 7]] = rare.max()  # a tie at the top
+    tail = rarest(rare, 0.05)
+    assert tail.sum() == 3
+    assert rare[tail].mean() == pytest.approx(tail_mm_dist(rare, rare, 0.05), abs=1e-15)
