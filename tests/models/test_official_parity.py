@@ -21,12 +21,12 @@ from remodiffuse.diffusion import (
 )
 from remodiffuse.models import official_model_config, timestep_sinusoid
 
-# The errors depend on the CPU: torch's float32 exp kernel rounds 18 of the 32 timestep frequencies
-# of an AVX-512 Xeon one ulp away from the fixture machine's, which moves the sinusoid of t = 500 by
-# 1.4e-5. Worst measured, forward: 8.6e-6 on the earlier machines, 1.5e-5 on an AVX-512 Xeon
-# (fwd_mixed_x0, fwd_time_sinusoid; either kernel path); 50-step DDIM: within 4.5e-5 there, 8.1e-5
-# here (ddim_x0_probe). Pinned at twice the worst: a wrong weight, branch or mask moves these
-# outputs by O(1) (fixture README).
+# The errors depend on the CPU: torch's float32 exp gives an AVX-512 Xeon other timestep
+# frequencies than the fixture machine (the trig is exact for the float32 arguments, to 3e-8),
+# which moves the sinusoid of t = 500 by 1.4e-5. Worst measured, forward: 8.6e-6 on the earlier
+# machines, 1.5e-5 on the Xeon (fwd_mixed_x0, fwd_time_sinusoid; either kernel path); 50-step
+# DDIM: within 4.5e-5 on the earlier machines, 8.1e-5 on the Xeon (ddim_x0_probe). Pinned at
+# twice the worst: a wrong weight, branch or mask moves these outputs by O(1) (fixture README).
 FORWARD_ATOL = 2 * 1.5e-5
 DDIM_ATOL = 2 * 8.1e-5
 SUM_ATOL = 0.05
