@@ -26,7 +26,6 @@ not counted).
 import argparse
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -43,7 +42,7 @@ import numpy as np  # noqa: E402
 
 from remodiffuse.data import TextMotionDataset  # noqa: E402
 from remodiffuse.data.synthetic import ensure_synthetic_dataset, read_metadata  # noqa: E402
-from remodiffuse.metrics import rareness  # noqa: E402
+from remodiffuse.metrics import rareness, tail_items  # noqa: E402
 from remodiffuse.retrieval import RetrievalConfig, RetrievalDatabase, retrieval_keys  # noqa: E402
 from remodiffuse.retrieval.config import KEY_KINDS  # noqa: E402
 from remodiffuse.text import build_text_encoder, cached_text_features  # noqa: E402
@@ -256,30 +255,34 @@ def evaluate_group(
 
 
 def rarest(rare: np.ndarray, fraction: float) -> np.ndarray:
-    """(Q,) bool marking the items tail-5 % MM averages over (`tail_mm_dist`'s count and ties)."""
-    count = math.ceil(round(fraction * len(rare), 9))
-    order = np.argsort(rare, kind="stable")  # (Q,) rarest last
+    """(Q,) bool marking the items tail-5 % MM averages over (`tail_items`)."""
     tail = np.zeros(len(rare), bool)
-    tail[order[len(rare) - count :]] = True
+    tail[tail_items(rare, fraction)] = True
     return tail
 
 
-def markdown_table(name: str, group: dict[str, Any]) -> str:
-    header = ["lam", *(title for _, title, _ in COLUMNS)]
+def table_lines(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """A bold-titled Markdown table with right-aligned columns, as lines."""
     lines = [
-        f"**{name}** ({group['num_queries']} captions of {group['num_query_motions']} motions, "
-        f"exclude={group['exclude']})",
+        title,
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---:" for _ in header) + "|",
     ]
-    for label, row in [
-        *((f"{r['lam']:g}", r) for r in group["by_lam"]),
-        ("random", group["random_baseline"]),
-    ]:
-        cells = [fmt.format(row[key]) for key, _, fmt in COLUMNS]
-        lines.append("| " + " | ".join([label, *cells]) + " |")
-    return "\n".join(lines)
+    return lines + ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
+def markdown_table(name: str, group: dict[str, Any]) -> str:
+    title = (
+        f"**{name}** ({group['num_queries']} captions of {group['num_query_motions']} motions, "
+        f"exclude={group['exclude']})"
+    )
+    labelled = [(f"{r['lam']:g}", r) for r in group["by_lam"]]
+    rows = [
+        [label, *(fmt.format(row[key]) for key, _, fmt in COLUMNS)]
+        for label, row in [*labelled, ("random", group["random_baseline"])]
+    ]
+    return "\n".join(table_lines(title, ["lam", *(heading for _, heading, _ in COLUMNS)], rows))
 
 
 def tail_table(name: str, group: dict[str, Any], fraction: float) -> str:
@@ -287,20 +290,18 @@ def tail_table(name: str, group: dict[str, Any], fraction: float) -> str:
     header = ["lam"]
     for _, title in TAIL_COLUMNS:
         header += [f"{title}, rarest", f"{title}, rest"]
-    lines = [
+    title = (
         f"**{name}, rarest {fraction:.0%}** ({group['num_tail_queries']} of "
-        f"{group['num_queries']} captions by Eq. 7 rareness) **vs the rest**",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---:" for _ in header) + "|",
-    ]
+        f"{group['num_queries']} captions by Eq. 7 rareness) **vs the rest**"
+    )
+    rows = []
     for row in group["by_lam"]:
         cells = [f"{row['lam']:g}"]
         for key, _ in TAIL_COLUMNS:
             cells += [f"{row['tail'][key]:.3f}", f"{row['rest'][key]:.3f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
     present = group["sequence_in_database"]
-    lines += [
+    lines = table_lines(title, header, rows) + [
         "",
         f"Queries whose primitive sequence is in the database at all: rarest "
         f"{present['tail']:.3f}, rest {present['rest']:.3f}.",

@@ -16,7 +16,7 @@ from remodiffuse.metrics.fid_torch import (
     psd_sqrtm,
 )
 from remodiffuse.metrics.ranking import TIE_MODES, TieMode, gt_ranks, top_k_matches
-from remodiffuse.metrics.rare_mm import balanced_mm_dist, tail_mm_dist
+from remodiffuse.metrics.rare_mm import balanced_mm_dist, tail_items, tail_mm_dist
 from remodiffuse.metrics.rareness import rareness
 from remodiffuse.metrics.rprecision import batch_slices, matching_score, r_precision
 from remodiffuse.metrics.statistics import metric_statistics
@@ -44,6 +44,7 @@ __all__ = [
     "psd_sqrtm",
     "r_precision",
     "rareness",
+    "tail_items",
     "tail_mm_dist",
     "top_k_matches",
 ]

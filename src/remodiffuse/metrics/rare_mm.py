@@ -21,18 +21,23 @@ def _paired(distances: ArrayLike, rareness: ArrayLike) -> tuple[np.ndarray, np.n
     return dist, rare
 
 
-def tail_mm_dist(distances: ArrayLike, rareness: ArrayLike, fraction: float = 0.05) -> float:
-    """Tail MM = mean of d_i over the k = ceil(fraction * Q) items of largest rareness.
+def tail_items(rareness: ArrayLike, fraction: float = 0.05) -> np.ndarray:
+    """Indices of the k = ceil(fraction * Q) rarest items, the ones tail MM averages over.
 
     Items are sorted by rareness ascending with a stable sort (a tie ranks the higher index as
-    rarer) and the last k are kept.
+    rarer) and the last k are kept. (k,) int64.
     """
-    dist, rare = _paired(distances, rareness)
+    rare = as_float_array(rareness, "rareness", ndim=1)  # (Q,)
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    count = math.ceil(round(fraction * dist.size, 9))
-    order = np.argsort(rare, kind="stable")  # (Q,)
-    return float(np.mean(dist[order[dist.size - count :]], dtype=np.float64))
+    count = math.ceil(round(fraction * rare.size, 9))
+    return np.argsort(rare, kind="stable")[rare.size - count :]  # (k,)
+
+
+def tail_mm_dist(distances: ArrayLike, rareness: ArrayLike, fraction: float = 0.05) -> float:
+    """Tail MM = mean of d_i over the `tail_items` of the rareness (largest rareness)."""
+    dist, rare = _paired(distances, rareness)
+    return float(np.mean(dist[tail_items(rare, fraction)], dtype=np.float64))
 
 
 def balanced_mm_dist(distances: ArrayLike, rareness: ArrayLike, num_bins: int = 100) -> float:
